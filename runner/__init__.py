@@ -1,0 +1,3 @@
+"""waiaas-runner: declarative wallet automation for the WAIaaS daemon."""
+
+__version__ = "0.1.0"

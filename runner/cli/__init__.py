@@ -1,0 +1,36 @@
+"""The `waiaas-run` command line: one module per subcommand, loaded on demand."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+from runner import __version__
+
+# subcommand name -> "module:attribute" of its click.Command. Adding a subcommand is one line.
+_COMMANDS: dict[str, str] = {
+}
+
+
+class _LazyGroup(click.Group):
+    """Imports a subcommand's module only when it is used, so `waiaas-run --help` stays fast."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = _COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        command: Any = getattr(importlib.import_module(module_name), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="waiaas-run")
+def main() -> None:
+    """Declarative wallet automation for the self-hosted WAIaaS daemon."""

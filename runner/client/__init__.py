@@ -1,0 +1,77 @@
+"""A money-safe async client for the WAIaaS daemon, usable on its own.
+
+from runner.client import WAIaaSClient, WAIaaSError, RetryPolicy
+
+async with WAIaaSClient("http://127.0.0.1:3100", token) as client:
+    balance = await client.get_balance("ethereum-sepolia", wallet_id=wallet)
+"""
+
+from runner.client._client import WAIaaSClient
+from runner.client.errors import (
+    ERROR_CODES,
+    AmbiguousSendError,
+    ErrorCode,
+    InvalidResponseError,
+    SessionRenewalError,
+    TransportError,
+    WAIaaSError,
+)
+from runner.client.models import (
+    AllBalances,
+    AllocatedAsset,
+    CancelResult,
+    ConnectInfo,
+    ConnectWallet,
+    Health,
+    NetworkBalance,
+    PendingTransactions,
+    PolicyTier,
+    RenewedSession,
+    SendResult,
+    Simulation,
+    TokenSpec,
+    Transaction,
+    TransactionList,
+    TransactionStatus,
+    WalletAddress,
+    WalletAssets,
+    WalletBalance,
+    to_token_units,
+)
+from runner.client.retry import RetryPolicy
+from runner.client.session import SessionKeeper, TokenClaims, decode_token_claims
+
+__all__ = [
+    "ERROR_CODES",
+    "AllBalances",
+    "AllocatedAsset",
+    "AmbiguousSendError",
+    "CancelResult",
+    "ConnectInfo",
+    "ConnectWallet",
+    "ErrorCode",
+    "Health",
+    "InvalidResponseError",
+    "NetworkBalance",
+    "PendingTransactions",
+    "PolicyTier",
+    "RenewedSession",
+    "RetryPolicy",
+    "SendResult",
+    "SessionKeeper",
+    "SessionRenewalError",
+    "Simulation",
+    "TokenClaims",
+    "TokenSpec",
+    "Transaction",
+    "TransactionList",
+    "TransactionStatus",
+    "TransportError",
+    "WAIaaSClient",
+    "WAIaaSError",
+    "WalletAddress",
+    "WalletAssets",
+    "WalletBalance",
+    "decode_token_claims",
+    "to_token_units",
+]

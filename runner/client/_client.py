@@ -1,0 +1,347 @@
+"""The async WAIaaS client: one connection pool, typed answers, money-safe retries."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Literal, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from runner.client.errors import (
+    AmbiguousSendError,
+    InvalidResponseError,
+    SessionRenewalError,
+    TransportError,
+    WAIaaSError,
+)
+from runner.client.models import (
+    AllBalances,
+    CancelResult,
+    ConnectInfo,
+    Health,
+    PendingTransactions,
+    RenewedSession,
+    SendResult,
+    Simulation,
+    TokenSpec,
+    Transaction,
+    TransactionList,
+    WalletAddress,
+    WalletAssets,
+    WalletBalance,
+)
+from runner.client.retry import RetryPolicy, never_sent
+from runner.client.session import decode_token_claims
+
+__all__ = ["WAIaaSClient"]
+
+log = logging.getLogger("runner.client")
+M = TypeVar("M", bound=BaseModel)
+TransferType = Literal["TRANSFER", "TOKEN_TRANSFER"]
+
+_SESSION_CODES = frozenset(
+    {
+        "RENEWAL_TOO_EARLY",
+        "RENEWAL_LIMIT_REACHED",
+        "SESSION_ABSOLUTE_LIFETIME_EXCEEDED",
+        "SESSION_RENEWAL_MISMATCH",
+        "RENEWAL_NOT_REQUIRED",
+        "TOKEN_EXPIRED",
+        "SESSION_REVOKED",
+        "SESSION_NOT_FOUND",
+    }
+)
+
+
+class WAIaaSClient:
+    """Async client for the WAIaaS daemon's session API.
+
+    ``async with WAIaaSClient(url, token) as client: await client.get_balance(...)``.
+    Wallet-scoped calls take ``wallet_id`` (needed when the session holds several
+    wallets) and ``network`` (needed for EVM wallets). Sends take smallest-unit integer
+    amounts only. A send is never repeated unless the first attempt provably created
+    nothing; an unknowable outcome raises :class:`AmbiguousSendError`.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        session_token: str,
+        *,
+        retry_policy: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._token = session_token
+        self.retry_policy = retry_policy or RetryPolicy()
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(timeout=timeout)
+        self._renew_lock = asyncio.Lock()
+
+    def __repr__(self) -> str:
+        return f"WAIaaSClient(base_url={self._base_url!r}, session_token='***')"
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @property
+    def session_token(self) -> str:
+        return self._token
+
+    def set_session_token(self, token: str) -> None:
+        self._token = token
+
+    async def close(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> WAIaaSClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # -- reads ---------------------------------------------------------------------------
+
+    async def health(self) -> Health:
+        return await self._call("GET", "/health", Health, auth=False)
+
+    async def get_connect_info(self) -> ConnectInfo:
+        return await self._call("GET", "/v1/connect-info", ConnectInfo)
+
+    async def get_address(self, *, wallet_id: str | None = None) -> WalletAddress:
+        params = _params(walletId=wallet_id)
+        return await self._call("GET", "/v1/wallet/address", WalletAddress, params=params)
+
+    async def get_balance(
+        self, network: str | None = None, *, wallet_id: str | None = None
+    ) -> WalletBalance:
+        """The native balance on one network (``network="all"``: see ``get_all_balances``)."""
+        if network == "all":
+            raise ValueError("use get_all_balances() for network='all' (it has another shape)")
+        params = _params(walletId=wallet_id, network=network)
+        return await self._call("GET", "/v1/wallet/balance", WalletBalance, params=params)
+
+    async def get_all_balances(self, *, wallet_id: str | None = None) -> AllBalances:
+        params = _params(walletId=wallet_id, network="all")
+        return await self._call("GET", "/v1/wallet/balance", AllBalances, params=params)
+
+    async def get_assets(
+        self, network: str | None = None, *, wallet_id: str | None = None
+    ) -> WalletAssets:
+        params = _params(walletId=wallet_id, network=network)
+        return await self._call("GET", "/v1/wallet/assets", WalletAssets, params=params)
+
+    async def get_transaction(self, tx_id: str) -> Transaction:
+        return await self._call("GET", f"/v1/transactions/{_path_id(tx_id)}", Transaction)
+
+    async def list_transactions(
+        self, limit: int = 20, cursor: str | None = None, *, wallet_id: str | None = None
+    ) -> TransactionList:
+        """Newest first. The daemon allows this path only 10 calls a minute per session."""
+        if not 1 <= limit <= 100:
+            raise ValueError("limit must be between 1 and 100")
+        params = _params(walletId=wallet_id, limit=str(limit), cursor=cursor)
+        return await self._call("GET", "/v1/transactions", TransactionList, params=params)
+
+    async def list_pending_transactions(
+        self, *, wallet_id: str | None = None
+    ) -> PendingTransactions:
+        """Transactions still PENDING or QUEUED (not EXECUTING, SUBMITTED or GAS_WAITING)."""
+        params = _params(walletId=wallet_id)
+        path = "/v1/transactions/pending"
+        return await self._call("GET", path, PendingTransactions, params=params)
+
+    # -- writes --------------------------------------------------------------------------
+
+    async def send_token(
+        self,
+        to: str,
+        amount: int | str,
+        *,
+        type: TransferType | None = None,
+        token: TokenSpec | dict[str, Any] | None = None,
+        memo: str | None = None,
+        network: str | None = None,
+        wallet_id: str | None = None,
+    ) -> SendResult:
+        """Ask the daemon to transfer ``amount`` (smallest unit) to ``to``.
+
+        The answer means *accepted* (status PENDING); the outcome shows up later in
+        :meth:`get_transaction`. Raises :class:`AmbiguousSendError` when it cannot be
+        known whether the daemon created the transaction.
+        """
+        body = _transfer_body(to, amount, type, token, memo, network, wallet_id)
+        return await self._call(
+            "POST", "/v1/transactions/send", SendResult, json=body, idempotent=False
+        )
+
+    async def simulate_transaction(
+        self,
+        to: str,
+        amount: int | str,
+        *,
+        type: TransferType | None = None,
+        token: TokenSpec | dict[str, Any] | None = None,
+        memo: str | None = None,
+        network: str | None = None,
+        wallet_id: str | None = None,
+    ) -> Simulation:
+        """Dry run of the same transfer: policy tier, fee, balance changes; nothing written."""
+        body = _transfer_body(to, amount, type, token, memo, network, wallet_id)
+        return await self._call("POST", "/v1/transactions/simulate", Simulation, json=body)
+
+    async def cancel_transaction(self, tx_id: str) -> CancelResult:
+        """Cancel a QUEUED transaction (409 ``TX_ALREADY_PROCESSED`` otherwise)."""
+        path = f"/v1/transactions/{_path_id(tx_id)}/cancel"
+        # Cancelling twice is harmless (the second gets 409), so it may be retried.
+        return await self._call("POST", path, CancelResult)
+
+    async def renew_session(self, session_id: str | None = None) -> RenewedSession:
+        """Renew the session and switch this client to the new token.
+
+        ``session_id`` defaults to the token's own session. Raises
+        :class:`SessionRenewalError` whose message says what to do.
+        """
+        async with self._renew_lock:
+            if session_id is None:
+                session_id = decode_token_claims(self._token).session_id
+            path = f"/v1/sessions/{_path_id(session_id)}/renew"
+            try:
+                # Not idempotent: a lost answer leaves the daemon on a token we never saw.
+                renewed = await self._call("PUT", path, RenewedSession, idempotent=False)
+            except WAIaaSError as exc:
+                if exc.code in _SESSION_CODES:
+                    raise SessionRenewalError(
+                        exc.code,
+                        exc.message,
+                        exc.status_code,
+                        exc.retryable,
+                        exc.details,
+                        exc.request_id,
+                        exc.hint,
+                    ) from None
+                raise
+            self._token = renewed.token.get_secret_value()
+            return renewed
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        model: type[M],
+        *,
+        params: dict[str, str] | None = None,
+        json: dict[str, Any] | None = None,
+        idempotent: bool = True,
+        auth: bool = True,
+    ) -> M:
+        what = f"{method} {path}"
+        retrying = self.retry_policy.retrying(idempotent=idempotent, what=what)
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._attempt(method, path, model, params, json, auth)
+        except WAIaaSError as exc:
+            if not idempotent and not exc.daemon_body and not isinstance(exc, TransportError):
+                raise _ambiguous(what, json, exc.status_code, str(exc)) from None
+            raise
+        except httpx.TransportError as exc:
+            if not idempotent and not never_sent(exc):
+                raise _ambiguous(what, json, None, type(exc).__name__) from None
+            raise TransportError(
+                f"{what}: could not reach the daemon at {self._base_url} "
+                f"({type(exc).__name__}: {exc or 'no detail'})"
+            ) from None
+        raise AssertionError("unreachable: tenacity re-raises the last failure")
+
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        model: type[M],
+        params: dict[str, str] | None,
+        json: dict[str, Any] | None,
+        auth: bool,
+    ) -> M:
+        headers = {"Authorization": f"Bearer {self._token}"} if auth else {}
+        response = await self._http.request(
+            method, self._base_url + path, params=params, json=json, headers=headers
+        )
+        log.debug("%s %s -> %d", method, path, response.status_code)
+        if response.status_code >= 400:
+            raise WAIaaSError.from_response(response)
+        try:
+            return model.model_validate_json(response.content)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
+                for e in exc.errors()[:3]
+            )
+            raise InvalidResponseError(
+                f"{method} {path}: the daemon's answer (HTTP {response.status_code}) is not "
+                f"a valid {model.__name__}: {problems}",
+                response.status_code,
+            ) from None
+
+
+def _ambiguous(
+    what: str, body: dict[str, Any] | None, status: int | None, cause: str
+) -> AmbiguousSendError:
+    return AmbiguousSendError(
+        f"{what}: the outcome is unknown ({cause}); the daemon may have created it. "
+        "Check the transaction list before sending again.",
+        request=dict(body or {}),
+        status_code=status,
+    )
+
+
+def _params(**values: str | None) -> dict[str, str]:
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def _path_id(value: str) -> str:
+    # Ids are UUIDs; refusing anything else keeps a caller's typo from building another path.
+    if not value or not all(ch.isalnum() or ch == "-" for ch in value):
+        raise ValueError(f"not a valid id: {value!r}")
+    return value
+
+
+def _transfer_body(
+    to: str,
+    amount: int | str,
+    type: TransferType | None,
+    token: TokenSpec | dict[str, Any] | None,
+    memo: str | None,
+    network: str | None,
+    wallet_id: str | None,
+) -> dict[str, Any]:
+    if not isinstance(to, str) or not to.strip():
+        raise ValueError("the recipient 'to' must be a non-empty address")
+    if isinstance(amount, bool) or not isinstance(amount, int | str):
+        raise ValueError("amount must be an integer of the smallest unit (int or digit string)")
+    text = str(amount)
+    if not text.isascii() or not text.isdigit():
+        raise ValueError(
+            f"amount must be a non-negative integer of the smallest unit, got {amount!r}"
+        )
+    if memo is not None and len(memo) > 256:
+        raise ValueError("memo is limited to 256 characters")
+    kind = type or ("TOKEN_TRANSFER" if token is not None else "TRANSFER")
+    if (kind == "TOKEN_TRANSFER") != (token is not None):
+        raise ValueError("TOKEN_TRANSFER needs a token, and TRANSFER must not have one")
+    body: dict[str, Any] = {"type": kind, "to": to, "amount": str(int(text))}
+    if token is not None:
+        spec = token if isinstance(token, TokenSpec) else TokenSpec.model_validate(token)
+        body["token"] = spec.model_dump(by_alias=True, exclude_none=True, include=_TOKEN_FIELDS)
+    body.update(_params(memo=memo, network=network, walletId=wallet_id))
+    return body
+
+
+_TOKEN_FIELDS = {"address", "decimals", "symbol", "asset_id"}
