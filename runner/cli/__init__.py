@@ -11,6 +11,7 @@ from runner import __version__
 
 # subcommand name -> "module:attribute" of its click.Command. Adding a subcommand is one line.
 _COMMANDS: dict[str, str] = {
+    "sandbox": "runner.cli.sandbox:command",
 }
 
 

@@ -6,7 +6,7 @@ async with WAIaaSClient("http://127.0.0.1:3100", token) as client:
     balance = await client.get_balance("ethereum-sepolia", wallet_id=wallet)
 """
 
-from runner.client._client import WAIaaSClient
+from runner.client._client import WAIaaSClient, transfer_body
 from runner.client.errors import (
     ERROR_CODES,
     AmbiguousSendError,
@@ -74,4 +74,5 @@ __all__ = [
     "WalletBalance",
     "decode_token_claims",
     "to_token_units",
+    "transfer_body",
 ]

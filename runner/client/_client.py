@@ -35,7 +35,7 @@ from runner.client.models import (
 from runner.client.retry import RetryPolicy, never_sent
 from runner.client.session import decode_token_claims
 
-__all__ = ["WAIaaSClient"]
+__all__ = ["WAIaaSClient", "transfer_body"]
 
 log = logging.getLogger("runner.client")
 M = TypeVar("M", bound=BaseModel)
@@ -175,7 +175,7 @@ class WAIaaSClient:
         :meth:`get_transaction`. Raises :class:`AmbiguousSendError` when it cannot be
         known whether the daemon created the transaction.
         """
-        body = _transfer_body(to, amount, type, token, memo, network, wallet_id)
+        body = transfer_body(to, amount, type, token, memo, network, wallet_id)
         return await self._call(
             "POST", "/v1/transactions/send", SendResult, json=body, idempotent=False
         )
@@ -192,7 +192,7 @@ class WAIaaSClient:
         wallet_id: str | None = None,
     ) -> Simulation:
         """Dry run of the same transfer: policy tier, fee, balance changes; nothing written."""
-        body = _transfer_body(to, amount, type, token, memo, network, wallet_id)
+        body = transfer_body(to, amount, type, token, memo, network, wallet_id)
         return await self._call("POST", "/v1/transactions/simulate", Simulation, json=body)
 
     async def cancel_transaction(self, tx_id: str) -> CancelResult:
@@ -313,7 +313,7 @@ def _path_id(value: str) -> str:
     return value
 
 
-def _transfer_body(
+def transfer_body(
     to: str,
     amount: int | str,
     type: TransferType | None,
@@ -322,6 +322,7 @@ def _transfer_body(
     network: str | None,
     wallet_id: str | None,
 ) -> dict[str, Any]:
+    """The JSON body of a send (and a simulate), validated locally: what goes on the wire."""
     if not isinstance(to, str) or not to.strip():
         raise ValueError("the recipient 'to' must be a non-empty address")
     if isinstance(amount, bool) or not isinstance(amount, int | str):
