@@ -11,12 +11,24 @@ from runner import __version__
 
 # subcommand name -> "module:attribute" of its click.Command. Adding a subcommand is one line.
 _COMMANDS: dict[str, str] = {
+    "validate": "runner.cli.validate:command",
+    "schema": "runner.cli.schema:command",
     "sandbox": "runner.cli.sandbox:command",
+    "run": "runner.cli.run:command",
+    "plan": "runner.cli.plan:command",
 }
 
 
 class _LazyGroup(click.Group):
     """Imports a subcommand's module only when it is used, so `waiaas-run --help` stays fast."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # `waiaas-run playbook.yaml` (or `waiaas-run --sandbox x.yaml`) means `run`.
+        first = args[0] if args else None
+        own_options = {"-h", "--help", "--version"}
+        if first is not None and first not in _COMMANDS and first not in own_options:
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(_COMMANDS)
@@ -34,4 +46,7 @@ class _LazyGroup(click.Group):
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="waiaas-run")
 def main() -> None:
-    """Declarative wallet automation for the self-hosted WAIaaS daemon."""
+    """Declarative wallet automation for the self-hosted WAIaaS daemon.
+
+    `waiaas-run PLAYBOOK...` is short for `waiaas-run run PLAYBOOK...`.
+    """

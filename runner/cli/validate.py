@@ -1,0 +1,70 @@
+"""``waiaas-run validate PATH...``: check playbooks without running them (exit 0 or 2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from runner.playbook.diagnostics import Diagnostic, render_json, render_text
+from runner.playbook.load import validate_path
+
+PLAYBOOK_SUFFIXES = (".yaml", ".yml")
+
+
+def playbook_files(paths: tuple[Path, ...]) -> list[Path]:
+    """Files as given; directories searched recursively for *.yaml and *.yml, skipping
+    hidden directories (.git, .venv, ...) so `waiaas-run validate .` checks only playbooks."""
+    found: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            found.append(path)
+            continue
+        found.extend(
+            sorted(
+                candidate
+                for candidate in path.rglob("*")
+                if candidate.suffix in PLAYBOOK_SUFFIXES
+                and candidate.is_file()
+                and not any(part.startswith(".") for part in candidate.relative_to(path).parts)
+            )
+        )
+    return list(dict.fromkeys(found))
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--output",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text: one line per problem (path:line:col: key: message); json: the same as JSON.",
+)
+def command(paths: tuple[Path, ...], output: str) -> None:
+    """Check playbooks: YAML, keys, amounts, expressions, references, limits.
+
+    PATH may be a file or a directory (searched recursively for *.yaml and *.yml).
+    Exit code 0 when every playbook is valid, 2 otherwise.
+    """
+    files = playbook_files(paths)
+    if not files:
+        raise click.UsageError("no *.yaml or *.yml playbooks found in the given paths")
+    results: dict[str, list[Diagnostic]] = {str(file): validate_path(file) for file in files}
+    invalid = [file for file, problems in results.items() if problems]
+    if output == "json":
+        click.echo(render_json(results))
+    else:
+        for problems in results.values():
+            if problems:
+                click.echo(render_text(problems))
+        total = len(files)
+        summary = (
+            f"{len(invalid)} of {total} playbook{'s' if total != 1 else ''} invalid"
+            if invalid
+            else f"{total} playbook{'s' if total != 1 else ''} valid"
+        )
+        click.echo(summary, err=True)
+    if invalid:
+        raise SystemExit(2)

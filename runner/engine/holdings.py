@@ -1,0 +1,87 @@
+"""Reading what a wallet holds, with the decimals the daemon reports.
+
+The playbook's own idea of a token (``tokens:`` decimals, a network's native symbol) is
+checked against the daemon's answer: if they disagree, converting an amount would move
+the wrong number of smallest units, so the step fails instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from runner.client import AllocatedAsset, to_token_units
+from runner.engine.context import ResolvedWallet, RunContext
+from runner.playbook import Amount
+from runner.steps.errors import StepFailed
+
+__all__ = ["Holding", "native_holding", "token_holding", "token_spec"]
+
+
+@dataclass(frozen=True)
+class Holding:
+    raw: int  # smallest units, projected sends included when planning
+    decimals: int
+    symbol: str
+    network: str | None
+    address: str | None
+
+    @property
+    def amount(self) -> Amount:
+        return Amount(to_token_units(self.raw, self.decimals), self.symbol)
+
+
+def _projected(
+    context: RunContext, wallet: ResolvedWallet, network: str | None, symbol: str
+) -> int:
+    return context.projected.get((wallet.id or "", network or "", symbol), 0)
+
+
+async def native_holding(
+    context: RunContext, wallet: ResolvedWallet, network: str | None, expected: str | None = None
+) -> Holding:
+    balance = await context.client.get_balance(network, wallet_id=wallet.id)
+    if expected is not None and balance.symbol != expected:
+        raise StepFailed(
+            f"wallet {wallet.label} on {balance.network}: its native coin is {balance.symbol}, "
+            f"not {expected}"
+        )
+    raw = balance.raw + _projected(context, wallet, balance.network, balance.symbol)
+    return Holding(raw, balance.decimals, balance.symbol, balance.network, balance.address)
+
+
+def _is_token(asset: AllocatedAsset, address: str | None, asset_id: str | None) -> bool:
+    if asset_id is not None and asset.asset_id is not None:
+        return asset.asset_id.lower() == asset_id.lower()
+    return address is not None and asset.mint.lower() == address.lower()
+
+
+async def token_holding(
+    context: RunContext, wallet: ResolvedWallet, network: str | None, symbol: str
+) -> Holding:
+    token = context.playbook.tokens[symbol]
+    assets = await context.client.get_assets(network, wallet_id=wallet.id)
+    found = next((a for a in assets.assets if _is_token(a, token.address, token.asset_id)), None)
+    if found is None:
+        raise StepFailed(
+            f"wallet {wallet.label}: the daemon reports no {symbol} "
+            f"({token.address or token.asset_id}) on {assets.network or network}; "
+            "is the token registered or allowed by policy?"
+        )
+    if found.decimals != token.decimals:
+        raise StepFailed(
+            f"{symbol}: the playbook says {token.decimals} decimals, the daemon says "
+            f"{found.decimals}; fix tokens.{symbol}.decimals before anything is sent"
+        )
+    resolved_network = assets.network or network
+    raw = found.raw + _projected(context, wallet, resolved_network, symbol)
+    return Holding(raw, found.decimals, symbol, resolved_network, None)
+
+
+def token_spec(context: RunContext, symbol: str) -> dict[str, object] | None:
+    """The ``token`` of a TOKEN_TRANSFER body, or None for the native coin."""
+    token = context.playbook.tokens.get(symbol)
+    if token is None:
+        return None
+    if token.asset_id is not None:
+        return {"asset_id": token.asset_id, "decimals": token.decimals, "symbol": symbol}
+    return {"address": token.address, "decimals": token.decimals, "symbol": symbol}

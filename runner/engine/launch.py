@@ -1,0 +1,203 @@
+"""From command-line options to a finished run: daemon, token, env, ledger, sandbox.
+
+Precedence for the daemon: ``--sandbox`` > ``--daemon-url`` / ``--token-file`` /
+``$WAIAAS_SESSION_TOKEN`` > what the playbook's ``daemon:`` refers to. Environment
+variables that only feed ``daemon.token`` are never visible to expressions, so a token
+cannot be rendered into a memo or a log line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import tempfile
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from runner.client import RetryPolicy, WAIaaSClient
+from runner.engine.context import Mode, RunContext, UsageError
+from runner.engine.executor import Reporter, execute
+from runner.engine.results import RunResult
+from runner.ledger import Ledger, default_ledger_path
+from runner.playbook import EvalContext, EvaluationError, Playbook, Template, UnitTable, render
+from runner.playbook.facts import referenced
+from runner.playbook.values import format_value
+
+__all__ = ["LaunchOptions", "launch", "new_run_id"]
+
+TOKEN_ENV = "WAIAAS_SESSION_TOKEN"
+URL_ENV = "WAIAAS_URL"
+
+
+@dataclass
+class LaunchOptions:
+    daemon_url: str | None = None
+    token_file: Path | None = None
+    variables: Mapping[str, str] = field(default_factory=dict)
+    run_id: str | None = None
+    resume: bool = False
+    state: Path | None = None
+    sandbox: bool = False
+    fixture: Path | None = None
+    timeout: float | None = None
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    retry_policy: RetryPolicy | None = None
+
+
+def new_run_id(now: datetime | None = None) -> str:
+    """Sortable and unique: ``20261125T172500Z-3f9a1c``."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{secrets.token_hex(3)}"
+
+
+def _names_in(template: Template | None) -> set[str]:
+    if template is None:
+        return set()
+    return {
+        name
+        for p in template.placeholders
+        for root, name in referenced(p.expression)
+        if root == "env"
+    }
+
+
+def _environment(playbook: Playbook, environ: Mapping[str, str]) -> dict[str, str | None]:
+    return {name: environ.get(name, default) for name, default in playbook.env.items()} | {
+        name: environ.get(name)
+        for name in _names_in(playbook.daemon.url) | _names_in(playbook.daemon.token)
+    }
+
+
+def _render_daemon_text(template: Template, env: Mapping[str, str | None], what: str) -> str:
+    missing = sorted(name for name in _names_in(template) if env.get(name) is None)
+    if missing:
+        raise UsageError(
+            f"daemon.{what} needs the environment variable(s) {', '.join(missing)}; "
+            f"set them{' or pass --daemon-url' if what == 'url' else ''}"
+        )
+    context = EvalContext(units=UnitTable(), env={k: v for k, v in env.items() if v is not None})
+    try:
+        return format_value(render(template, context))
+    except EvaluationError as error:
+        raise UsageError(f"daemon.{what}: {error}") from None
+
+
+def _daemon_url(playbook: Playbook, options: LaunchOptions, env: Mapping[str, str | None]) -> str:
+    if options.daemon_url:
+        return options.daemon_url
+    return _render_daemon_text(playbook.daemon.url, env, "url")
+
+
+def _read_token_file(path: Path) -> str:
+    try:
+        token = path.read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise UsageError(f"cannot read the token file {path}: {error.strerror}") from None
+    if not token:
+        raise UsageError(f"the token file {path} is empty")
+    return token
+
+
+def _token(
+    playbook: Playbook, playbook_path: Path, options: LaunchOptions, env: Mapping[str, str | None]
+) -> str:
+    if options.token_file is not None:
+        return _read_token_file(options.token_file)
+    if options.environ.get(TOKEN_ENV):
+        return options.environ[TOKEN_ENV]
+    if playbook.daemon.token_file is not None:
+        return _read_token_file(playbook_path.parent / playbook.daemon.token_file)
+    assert playbook.daemon.token is not None  # the model requires one of the two
+    return _render_daemon_text(playbook.daemon.token, env, "token")
+
+
+def _expression_env(
+    playbook: Playbook, env: Mapping[str, str | None], options: LaunchOptions
+) -> dict[str, str]:
+    secret = _names_in(playbook.daemon.token) | {TOKEN_ENV}
+    # names that only locate the daemon are not needed when the daemon comes from options
+    located = _names_in(playbook.daemon.url) if options.sandbox or options.daemon_url else set()
+    missing = sorted(
+        name
+        for name, value in env.items()
+        if value is None and name in playbook.env and name not in secret | located
+    )
+    if missing:
+        raise UsageError(
+            f"the playbook needs the environment variable(s) {', '.join(missing)} (see env:)"
+        )
+    return {name: value for name, value in env.items() if value is not None and name not in secret}
+
+
+@contextlib.asynccontextmanager
+async def _daemon(
+    playbook: Playbook, path: Path, options: LaunchOptions
+) -> AsyncIterator[tuple[str, str]]:
+    if not options.sandbox:
+        env = _environment(playbook, options.environ)
+        yield _daemon_url(playbook, options, env), _token(playbook, path, options, env)
+        return
+    from runner.sandbox.server import Sandbox  # only --sandbox pays for importing the server
+
+    async with Sandbox(port=0, fixture=options.fixture) as sandbox:
+        yield sandbox.url, sandbox.token
+
+
+@contextlib.contextmanager
+def _ledger(options: LaunchOptions) -> Iterator[Ledger]:
+    if options.state is not None:
+        with Ledger(options.state) as ledger:
+            yield ledger
+    elif options.sandbox:  # sandbox sends must never count against a real ledger's limits
+        with (
+            tempfile.TemporaryDirectory(prefix="waiaas-sandbox-") as folder,
+            Ledger(Path(folder) / "ledger.sqlite3") as ledger,
+        ):
+            yield ledger
+    else:
+        with Ledger(default_ledger_path()) as ledger:
+            yield ledger
+
+
+async def launch(
+    playbook: Playbook, path: Path, mode: Mode, options: LaunchOptions, reporter: Reporter
+) -> RunResult:
+    """Run or plan ``playbook``; raises :class:`UsageError` for problems of the invocation."""
+    env = _environment(playbook, options.environ)
+    with _ledger(options) as ledger:
+        run_id = options.run_id or new_run_id()
+        resume = None
+        if options.resume:
+            unfinished = ledger.last_unfinished_run(playbook.name)
+            if unfinished is None:
+                raise UsageError(f"--resume: playbook {playbook.name!r} has no unfinished run")
+            run_id = unfinished.run_id
+            resume = ledger.steps(run_id)
+        async with _daemon(playbook, path, options) as (url, token):
+            client = WAIaaSClient(url, token, retry_policy=options.retry_policy)
+            async with client:
+                context = RunContext(
+                    playbook=playbook,
+                    client=client,
+                    run_id=run_id,
+                    mode=mode,
+                    env=_expression_env(playbook, env, options),
+                    ledger=ledger,
+                    on_log=reporter.log,
+                )
+                context.set_vars(options.variables)
+                if mode == "run":
+                    ledger.begin_run(playbook.name, run_id)
+                result = await execute(context, reporter, timeout=options.timeout, resume=resume)
+                if mode == "run":
+                    ledger.finish_run(run_id, _run_status(result), int(result.exit_code))
+                return result
+
+
+def _run_status(result: RunResult) -> str:
+    if result.unknown_send:
+        return "unknown"  # --resume picks it up once the send is resolved
+    return "failed" if result.exit_code else "ok"

@@ -1,0 +1,100 @@
+"""What a run produced: one result per step, and the run's exit code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+from typing import Any
+
+__all__ = ["ExitCode", "RunResult", "StepResult", "StepStatus"]
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    FAILED = 1  # a step failed or an assertion was false
+    INVALID = 2  # invalid playbook or usage
+    UNKNOWN_SEND = 3  # a send is in an unknown state and needs a person
+
+
+class StepStatus(StrEnum):
+    OK = "ok"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    UNKNOWN = "unknown"  # a send whose outcome could not be established
+
+
+@dataclass(frozen=True)
+class StepResult:
+    index: int
+    step_id: str
+    kind: str
+    label: str
+    status: StepStatus
+    duration: float
+    reason: str | None = None
+    output: dict[str, Any] = field(default_factory=dict)
+    tolerated: bool = False  # failed, but continue_on_error let the run go on
+    resumed: bool = False  # taken from the ledger of an earlier attempt of this run
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "event": "step",
+            "index": self.index,
+            "id": self.step_id,
+            "kind": self.kind,
+            "name": self.label,
+            "status": self.status.value,
+            "duration": round(self.duration, 4),
+            "reason": self.reason,
+            "tolerated": self.tolerated,
+            "resumed": self.resumed,
+            "output": self.output,
+        }
+
+
+@dataclass
+class RunResult:
+    playbook: str
+    run_id: str
+    mode: str  # "run" or "plan"
+    steps: list[StepResult] = field(default_factory=list)
+    duration: float = 0.0
+    error: str | None = None  # a failure outside any step (daemon unreachable, timeout)
+    unknown_send: bool = False
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if self.unknown_send:
+            return ExitCode.UNKNOWN_SEND
+        failed = any(s.status is StepStatus.FAILED and not s.tolerated for s in self.steps)
+        return ExitCode.FAILED if failed or self.error else ExitCode.OK
+
+    def counts(self) -> dict[str, int]:
+        counted = {status.value: 0 for status in StepStatus}
+        for step in self.steps:
+            counted[step.status.value] += 1
+        return counted
+
+    def summary(self) -> str:
+        counts = ", ".join(f"{n} {status}" for status, n in self.counts().items() if n)
+        verdict = {
+            ExitCode.OK: "ok",
+            ExitCode.FAILED: "failed",
+            ExitCode.UNKNOWN_SEND: "NEEDS ATTENTION: a send is in an unknown state",
+            ExitCode.INVALID: "invalid",
+        }[self.exit_code]
+        text = f"{self.playbook} ({self.mode} {self.run_id}): {verdict}"
+        text += f" — {counts or 'no steps'} in {self.duration:.2f}s"
+        return text + (f" — {self.error}" if self.error else "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "event": "summary",
+            "playbook": self.playbook,
+            "run_id": self.run_id,
+            "mode": self.mode,
+            "exit_code": int(self.exit_code),
+            "steps": self.counts(),
+            "duration": round(self.duration, 4),
+            "error": self.error,
+        }

@@ -1,0 +1,23 @@
+"""Exactly-once bookkeeping: the run ledger and reconciliation after ambiguous sends."""
+
+from runner.ledger.reconcile import Reconciliation, Verdict, reconcile
+from runner.ledger.store import (
+    Ledger,
+    RunRecord,
+    SendIntent,
+    SendState,
+    StepRecord,
+    default_ledger_path,
+)
+
+__all__ = [
+    "Ledger",
+    "Reconciliation",
+    "RunRecord",
+    "SendIntent",
+    "SendState",
+    "StepRecord",
+    "Verdict",
+    "default_ledger_path",
+    "reconcile",
+]

@@ -1,0 +1,365 @@
+"""The run ledger: runs, step results and send intents in one SQLite file (WAL).
+
+It is what makes sends exactly-once. A send intent is committed *before* its request
+leaves and updated right after the answer, so whatever instant a process dies at, the
+next run knows whether a key may be posted (no intent, or provably not sent), must be
+waited on (a transaction id), or needs a person (``unknown``).
+
+Amounts are stored as decimal text: wei amounts overflow SQLite's 64-bit integers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Ledger", "RunRecord", "SendIntent", "SendState", "StepRecord", "default_ledger_path"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    playbook TEXT NOT NULL,
+    scheduled_for REAL,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    status TEXT NOT NULL,
+    exit_code INTEGER
+);
+CREATE INDEX IF NOT EXISTS runs_by_playbook ON runs (playbook, started_at);
+CREATE TABLE IF NOT EXISTS steps (
+    run_id TEXT NOT NULL REFERENCES runs (run_id),
+    step_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    output TEXT,
+    error TEXT,
+    started_at REAL NOT NULL,
+    finished_at REAL NOT NULL,
+    PRIMARY KEY (run_id, step_id)
+);
+CREATE TABLE IF NOT EXISTS sends (
+    key TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    playbook TEXT NOT NULL,
+    step_id TEXT NOT NULL,
+    wallet_id TEXT,
+    network TEXT,
+    to_address TEXT NOT NULL,
+    amount_raw TEXT NOT NULL,
+    symbol TEXT NOT NULL,
+    request TEXT NOT NULL,
+    state TEXT NOT NULL,
+    tx_id TEXT UNIQUE,
+    tx_status TEXT,
+    note TEXT,
+    intended_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sends_by_symbol ON sends (symbol, intended_at);
+"""
+
+
+class SendState(StrEnum):
+    INTENDED = "intended"  # committed, the request may or may not have left
+    ACCEPTED = "accepted"  # the daemon answered with a transaction id
+    UNKNOWN = "unknown"  # cannot tell whether a transaction exists: needs a person
+    NOT_SENT = "not_sent"  # provably no transaction: the key may be posted again
+
+
+# Transaction statuses after which the money did not move.
+_NOT_SPENT = frozenset({"FAILED", "CANCELLED", "EXPIRED"})
+
+
+@dataclass(frozen=True)
+class SendIntent:
+    key: str
+    run_id: str
+    playbook: str
+    step_id: str
+    wallet_id: str | None
+    network: str | None
+    to_address: str
+    amount_raw: int
+    symbol: str
+    request: dict[str, Any]
+    state: SendState
+    tx_id: str | None
+    tx_status: str | None
+    note: str | None
+    intended_at: float
+    updated_at: float
+
+    @property
+    def counts_as_spent(self) -> bool:
+        """Whether this send counts against limits: anything that may have moved money."""
+        if self.state is SendState.NOT_SENT:
+            return False
+        return self.tx_status not in _NOT_SPENT
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    step_id: str
+    status: str
+    output: dict[str, Any] | None
+    error: str | None
+    started_at: float
+    finished_at: float
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    playbook: str
+    scheduled_for: float | None
+    started_at: float
+    finished_at: float | None
+    status: str
+    exit_code: int | None
+
+
+def default_ledger_path() -> Path:
+    """``$WAIAAS_RUNNER_STATE``, else the user's data directory (XDG on Linux)."""
+    if explicit := os.environ.get("WAIAAS_RUNNER_STATE"):
+        return Path(explicit)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "waiaas-runner" / "ledger.sqlite3"
+
+
+class Ledger:
+    """One SQLite file; every write is its own committed transaction."""
+
+    def __init__(self, path: Path | str, *, clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._clock = clock
+        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")  # an intent must survive a power cut
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- runs and steps ------------------------------------------------------------------
+
+    def begin_run(self, playbook: str, run_id: str, scheduled_for: float | None = None) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO runs (run_id, playbook, scheduled_for, started_at, status) "
+                "VALUES (?, ?, ?, ?, 'running') "
+                "ON CONFLICT (run_id) DO UPDATE SET status = 'running', finished_at = NULL",
+                (run_id, playbook, scheduled_for, self._clock()),
+            )
+
+    def finish_run(self, run_id: str, status: str, exit_code: int) -> None:
+        with self._write() as db:
+            db.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, exit_code = ? WHERE run_id = ?",
+                (self._clock(), status, exit_code, run_id),
+            )
+
+    def run(self, run_id: str) -> RunRecord | None:
+        row = self._db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+        return None if row is None else RunRecord(**dict(row))
+
+    def last_unfinished_run(self, playbook: str) -> RunRecord | None:
+        """The newest run of ``playbook`` that did not finish cleanly (crash, exit 3)."""
+        row = self._db.execute(
+            "SELECT * FROM runs WHERE playbook = ? AND status IN ('running', 'unknown') "
+            "ORDER BY started_at DESC LIMIT 1",
+            (playbook,),
+        ).fetchone()
+        return None if row is None else RunRecord(**dict(row))
+
+    def runs(self, playbook: str | None = None, limit: int = 50) -> list[RunRecord]:
+        query = "SELECT * FROM runs"
+        args: tuple[Any, ...] = ()
+        if playbook is not None:
+            query += " WHERE playbook = ?"
+            args = (playbook,)
+        rows = self._db.execute(query + " ORDER BY started_at DESC LIMIT ?", (*args, limit))
+        return [RunRecord(**dict(row)) for row in rows]
+
+    def save_step(
+        self,
+        run_id: str,
+        step_id: str,
+        status: str,
+        output: dict[str, Any] | None,
+        error: str | None,
+        started_at: float,
+    ) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    step_id,
+                    status,
+                    None if output is None else json.dumps(output, default=str),
+                    error,
+                    started_at,
+                    self._clock(),
+                ),
+            )
+
+    def steps(self, run_id: str) -> dict[str, StepRecord]:
+        rows = self._db.execute(
+            "SELECT * FROM steps WHERE run_id = ? ORDER BY started_at", (run_id,)
+        )
+        return {
+            row["step_id"]: StepRecord(
+                step_id=row["step_id"],
+                status=row["status"],
+                output=None if row["output"] is None else json.loads(row["output"]),
+                error=row["error"],
+                started_at=row["started_at"],
+                finished_at=row["finished_at"],
+            )
+            for row in rows
+        }
+
+    # -- send intents --------------------------------------------------------------------
+
+    def intend_send(
+        self,
+        *,
+        key: str,
+        run_id: str,
+        playbook: str,
+        step_id: str,
+        wallet_id: str | None,
+        network: str | None,
+        to_address: str,
+        amount_raw: int,
+        symbol: str,
+        request: dict[str, Any],
+    ) -> SendIntent:
+        """Commit the intent; if the key already has one, return that one untouched."""
+        now = self._clock()
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO sends (key, run_id, playbook, step_id, wallet_id, network, "
+                "to_address, amount_raw, symbol, request, state, intended_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                (
+                    key,
+                    run_id,
+                    playbook,
+                    step_id,
+                    wallet_id,
+                    network,
+                    to_address,
+                    str(amount_raw),
+                    symbol,
+                    json.dumps(request, sort_keys=True),
+                    SendState.INTENDED,
+                    now,
+                    now,
+                ),
+            )
+        intent = self.send(key)
+        assert intent is not None
+        return intent
+
+    def send(self, key: str) -> SendIntent | None:
+        row = self._db.execute("SELECT * FROM sends WHERE key = ?", (key,)).fetchone()
+        return None if row is None else _intent(row)
+
+    def sends(self, *, playbook: str | None = None, run_id: str | None = None) -> list[SendIntent]:
+        query, args = "SELECT * FROM sends WHERE 1 = 1", list[str]()
+        if playbook is not None:
+            query, args = query + " AND playbook = ?", [*args, playbook]
+        if run_id is not None:
+            query, args = query + " AND run_id = ?", [*args, run_id]
+        return [_intent(row) for row in self._db.execute(query + " ORDER BY intended_at", args)]
+
+    def reopen(self, key: str, request: dict[str, Any]) -> SendIntent:
+        """A ``not_sent`` intent is posted again: back to ``intended``, committed first."""
+        intent = self.send(key)
+        if intent is None or intent.state is not SendState.NOT_SENT:
+            raise ValueError(f"send {key} is not in state not_sent; it must not be posted again")
+        self._update(
+            key,
+            state=SendState.INTENDED,
+            request=json.dumps(request, sort_keys=True),
+            amount_raw=str(request["amount"]),
+            intended_at=self._clock(),
+        )
+        reopened = self.send(key)
+        assert reopened is not None
+        return reopened
+
+    def mark_accepted(self, key: str, tx_id: str, tx_status: str, note: str | None = None) -> None:
+        self._update(key, state=SendState.ACCEPTED, tx_id=tx_id, tx_status=tx_status, note=note)
+
+    def mark_tx_status(self, key: str, tx_status: str) -> None:
+        self._update(key, tx_status=tx_status)
+
+    def record_tx_status(self, tx_id: str, tx_status: str) -> None:
+        """Note a transaction's latest status on the intent that owns it, if any."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE sends SET tx_status = ?, updated_at = ? WHERE tx_id = ?",
+                (tx_status, self._clock(), tx_id),
+            )
+
+    def mark_unknown(self, key: str, note: str) -> None:
+        self._update(key, state=SendState.UNKNOWN, note=note)
+
+    def mark_not_sent(self, key: str, note: str) -> None:
+        self._update(key, state=SendState.NOT_SENT, note=note)
+
+    def claimed_tx_ids(self) -> set[str]:
+        rows = self._db.execute("SELECT tx_id FROM sends WHERE tx_id IS NOT NULL")
+        return {row["tx_id"] for row in rows}
+
+    def spent_since(self, symbol: str, since: float) -> int:
+        """Smallest units of ``symbol`` that may have left since ``since``, in-flight included."""
+        rows = self._db.execute(
+            "SELECT * FROM sends WHERE symbol = ? AND intended_at >= ?", (symbol, since)
+        )
+        return sum(intent.amount_raw for intent in map(_intent, rows) if intent.counts_as_spent)
+
+    def _update(self, key: str, **fields: Any) -> None:
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        with self._write() as db:
+            changed = db.execute(
+                f"UPDATE sends SET {assignments}, updated_at = ? WHERE key = ?",
+                (*fields.values(), self._clock(), key),
+            ).rowcount
+        if changed != 1:
+            raise KeyError(f"no send intent with key {key!r}")
+
+
+def _intent(row: sqlite3.Row) -> SendIntent:
+    values = dict(row)
+    values["amount_raw"] = int(values["amount_raw"])
+    values["request"] = json.loads(values["request"])
+    values["state"] = SendState(values["state"])
+    return SendIntent(**values)

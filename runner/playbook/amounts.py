@@ -1,0 +1,191 @@
+"""Amounts with units: parsing ``"0.05 ETH"``, the unit table, exact smallest-unit conversion.
+
+An amount is a :class:`~decimal.Decimal` in token units plus the token's symbol. Converting
+to the smallest unit (wei, lamports, drops, token base units) is exact: more decimal places
+than the token has is an error, never a rounding.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, Rounded
+
+__all__ = [
+    "NATIVE_SYMBOLS",
+    "NATIVE_UNITS",
+    "Amount",
+    "AmountError",
+    "AmountLiteral",
+    "RawAmount",
+    "Unit",
+    "UnitTable",
+    "parse_amount_text",
+]
+
+# network -> symbol of its native coin (waiaas-api.md §6)
+NATIVE_SYMBOLS: dict[str, str] = {
+    **dict.fromkeys(("solana-mainnet", "solana-devnet", "solana-testnet"), "SOL"),
+    **dict.fromkeys(
+        (
+            "ethereum-mainnet",
+            "ethereum-sepolia",
+            "arbitrum-mainnet",
+            "arbitrum-sepolia",
+            "optimism-mainnet",
+            "optimism-sepolia",
+            "base-mainnet",
+            "base-sepolia",
+        ),
+        "ETH",
+    ),
+    **dict.fromkeys(("polygon-mainnet", "polygon-amoy"), "POL"),
+    **dict.fromkeys(("hyperevm-mainnet", "hyperevm-testnet"), "HYPE"),
+    **dict.fromkeys(("xrpl-mainnet", "xrpl-testnet", "xrpl-devnet"), "XRP"),
+}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit name: which token it counts, that token's decimals, and the unit's own scale."""
+
+    symbol: str
+    decimals: int  # of the token: 18 for ETH
+    exponent: int  # one unit = 10**exponent smallest units: ETH 18, gwei 9, wei 0
+
+
+def _native(symbol: str, decimals: int, **sub_units: int) -> dict[str, Unit]:
+    units = {symbol: Unit(symbol, decimals, decimals)}
+    units.update({name: Unit(symbol, decimals, exponent) for name, exponent in sub_units.items()})
+    return units
+
+
+# wei and gwei count ETH; POL and HYPE amounts are written in POL / HYPE or as {raw, token}.
+NATIVE_UNITS: dict[str, Unit] = {
+    **_native("ETH", 18, gwei=9, wei=0),
+    **_native("SOL", 9, lamports=0, lamport=0),
+    **_native("POL", 18),
+    **_native("HYPE", 18),
+    **_native("XRP", 6, drops=0, drop=0),
+}
+
+
+# Every scaling goes through this context: a rounding of any kind raises instead of happening.
+EXACT = Context(prec=100, traps=[Inexact, Rounded, Overflow, InvalidOperation])
+MAX_DIGITS = 60
+
+
+def _places(value: Decimal) -> str:
+    count = max(0, -int(value.normalize(EXACT).as_tuple().exponent))
+    return f"{count} decimal place{'' if count == 1 else 's'}"
+
+
+class AmountError(ValueError):
+    """An amount that cannot be used as written (the message says why and what to write)."""
+
+
+@dataclass(frozen=True)
+class Amount:
+    """A value in token units (``Decimal("0.05")``) of one token (``"ETH"``)."""
+
+    value: Decimal
+    symbol: str
+
+    def __str__(self) -> str:
+        return f"{format_decimal(self.value)} {self.symbol}"
+
+    def to_raw(self, decimals: int) -> int:
+        """The exact smallest-unit integer; raises :class:`AmountError` if it is not whole."""
+        raw = self.value.scaleb(decimals, EXACT)
+        if raw != raw.to_integral_value():
+            raise AmountError(
+                f"{self} has {_places(self.value)}; {self.symbol} has only {decimals}"
+            )
+        return int(raw)
+
+
+def format_decimal(value: Decimal) -> str:
+    """``Decimal("0.0500")`` -> ``"0.05"``; never scientific notation."""
+    text = format(value.normalize(EXACT), "f")
+    return "0" if text in ("-0", "") else text
+
+
+_AMOUNT = re.compile(
+    r"^\s*(?P<number>[0-9][0-9_]*(?:\.[0-9][0-9_]*)?|\.[0-9]+)\s+(?P<unit>\S+)\s*$"
+)
+
+
+@dataclass(frozen=True)
+class AmountLiteral:
+    """An amount as written in the playbook (``"1500 wei"``), before its unit is resolved."""
+
+    number: Decimal
+    unit: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RawAmount:
+    """An explicit smallest-unit integer: ``{raw: 1500, token: ETH}``."""
+
+    raw: int
+    token: str
+
+
+def parse_amount_text(text: str) -> AmountLiteral:
+    """Checks the shape ``"<number> <unit>"``; units are resolved later (tokens: may add some)."""
+    match = _AMOUNT.match(text)
+    if match is None:
+        hint = " (negative amounts are not allowed)" if text.strip().startswith("-") else ""
+        raise AmountError(
+            f'expected an amount like "0.05 ETH" or "1500 wei": a number, a space, a unit{hint}'
+        )
+    if len(match["number"]) > MAX_DIGITS:
+        raise AmountError(f"amount has more than {MAX_DIGITS} digits")
+    number = Decimal(match["number"])
+    return AmountLiteral(number, match["unit"], text.strip())
+
+
+class UnitTable:
+    """Native units plus the playbook's ``tokens:`` (symbol -> decimals)."""
+
+    def __init__(self, tokens: Mapping[str, int] | None = None) -> None:
+        self.units = dict(NATIVE_UNITS)
+        for symbol, decimals in (tokens or {}).items():
+            self.units[symbol] = Unit(symbol, decimals, decimals)
+
+    def unit(self, name: str) -> Unit:
+        found = self.units.get(name)
+        if found is not None:
+            return found
+        folded = {key.casefold(): key for key in self.units}
+        hint = folded.get(name.casefold())
+        suggestion = f" (did you mean {hint!r}?)" if hint else ""
+        raise AmountError(
+            f"unknown unit {name!r}{suggestion}; known units: {', '.join(sorted(self.units))}"
+            " (declare other tokens under tokens:)"
+        )
+
+    def decimals(self, symbol: str) -> int:
+        return self.unit(symbol).decimals
+
+    def resolve(self, literal: AmountLiteral | RawAmount) -> Amount:
+        """Resolves the unit and checks the amount is a whole number of smallest units."""
+        if isinstance(literal, RawAmount):
+            unit = self.unit(literal.token)
+            if unit.exponent != unit.decimals:
+                raise AmountError(
+                    f"token: expects a token symbol such as {unit.symbol!r}, not a sub-unit"
+                )
+            if literal.raw < 0 or len(str(literal.raw)) > MAX_DIGITS:
+                raise AmountError(f"raw must be a whole number from 0 to {MAX_DIGITS} digits")
+            return Amount(Decimal(literal.raw).scaleb(-unit.decimals, EXACT), unit.symbol)
+        unit = self.unit(literal.unit)
+        raw = literal.number.scaleb(unit.exponent, EXACT)
+        if raw != raw.to_integral_value():
+            raise AmountError(
+                f"{literal.text!r} has {_places(literal.number)} but {literal.unit} allows only "
+                f"{unit.exponent}; amounts are never rounded"
+            )
+        return Amount(raw.scaleb(-unit.decimals, EXACT), unit.symbol)

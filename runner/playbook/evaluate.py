@@ -1,0 +1,275 @@
+"""Run-time evaluation of checked expressions over our own context only.
+
+Names resolve through plain dictionary look-ups in :class:`EvalContext`; no Python
+attribute of any object is ever read. Arithmetic runs in a bounded Decimal context, so
+overflow, division by zero and huge powers become :class:`EvaluationError`.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import (
+    Context,
+    Decimal,
+    DecimalException,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
+
+from runner.playbook.amounts import Amount, AmountError, UnitTable
+from runner.playbook.durations import DurationError, seconds_of
+from runner.playbook.expressions import (
+    CONSTANT_NAMES,
+    MAX_EXPONENT,
+    Expression,
+    Template,
+    operator_name,
+)
+from runner.playbook.exprtypes import ExprTypeError, binary_type, compare_type, unary_type
+from runner.playbook.functions import FUNCTIONS
+from runner.playbook.values import Value, format_value, type_of
+
+__all__ = ["EvalContext", "EvaluationError", "evaluate", "render", "truth"]
+
+MAX_STRING = 10_000
+# Exact for everything an amount can hold; a number beyond 1e999 is an error, not a hang.
+# + - * and ** are exact or fail (Inexact is trapped); only division may round, at 80 digits.
+_ARITHMETIC = Context(
+    prec=80, Emax=999, Emin=-999, traps=[Overflow, DivisionByZero, InvalidOperation, Inexact]
+)
+_DIVISION = _ARITHMETIC.copy()
+_DIVISION.traps[Inexact] = False
+
+
+class EvaluationError(Exception):
+    """An expression that cannot be computed with the values of this run."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class EvalContext:
+    """Everything an expression can see. Step outputs are keyed by step id."""
+
+    units: UnitTable
+    vars: Mapping[str, Value] = field(default_factory=dict)
+    steps: Mapping[str, Mapping[str, Value]] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)
+    run: Mapping[str, Value] = field(default_factory=dict)
+    clock: Callable[[], datetime] = _utc_now
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+def truth(value: Value) -> bool:
+    """Conditions take true/false; null (e.g. an output of a skipped step) counts as false."""
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    raise EvaluationError(f"expected true or false, got a {type_of(value)}")
+
+
+def evaluate(expression: Expression, context: EvalContext) -> Value:
+    try:
+        with localcontext(_ARITHMETIC):
+            return _Evaluator(context).visit(expression.tree)
+    except (ExprTypeError, AmountError, DurationError) as error:
+        raise EvaluationError(f"{expression.source}: {error}") from None
+    except DecimalException as error:
+        reason = {
+            Inexact: "result has more than 80 significant digits",
+            Overflow: "number too large",
+            DivisionByZero: "division by zero",
+        }.get(type(error), "invalid arithmetic")
+        raise EvaluationError(f"{expression.source}: {reason}") from None
+    except EvaluationError as error:
+        raise EvaluationError(f"{expression.source}: {error}") from None
+
+
+def render(template: Template, context: EvalContext) -> Value:
+    """A single whole placeholder keeps its value's type; anything else becomes text."""
+    whole = template.whole
+    if whole is not None:
+        return evaluate(whole.expression, context)
+    pieces = [
+        part if isinstance(part, str) else format_value(evaluate(part.expression, context))
+        for part in template.parts
+    ]
+    text = "".join(pieces)
+    if len(text) > MAX_STRING:
+        raise EvaluationError(f"rendered text longer than {MAX_STRING} characters")
+    return text
+
+
+class _Evaluator:
+    def __init__(self, context: EvalContext) -> None:
+        self.context = context
+
+    def visit(self, node: ast.expr) -> Value:
+        if isinstance(node, ast.Constant):
+            value = node.value
+            assert isinstance(value, Decimal | str | bool) or value is None
+            return value
+        if isinstance(node, ast.Name):
+            return CONSTANT_NAMES[node.id]
+        if isinstance(node, ast.Attribute):
+            return self.member(node)
+        if isinstance(node, ast.BoolOp):
+            stop = isinstance(node.op, ast.Or)  # `or` stops at the first true, `and` at false
+            for operand in node.values:
+                if truth(self.visit(operand)) is stop:
+                    return stop
+            return not stop
+        if isinstance(node, ast.UnaryOp):
+            return self.unary(node)
+        if isinstance(node, ast.BinOp):
+            return self.binary(
+                operator_name(node.op), self.visit(node.left), self.visit(node.right)
+            )
+        if isinstance(node, ast.Compare):
+            left = self.visit(node.left)
+            for op, comparator in zip(node.ops, node.comparators, strict=True):
+                right = self.visit(comparator)
+                if not _compare(operator_name(op), left, right):
+                    return False
+                left = right
+            return True
+        if isinstance(node, ast.IfExp):
+            return self.visit(node.body if truth(self.visit(node.test)) else node.orelse)
+        if isinstance(node, ast.List | ast.Tuple):
+            return [self.visit(element) for element in node.elts]
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in FUNCTIONS
+        ):
+            args = [self.visit(argument) for argument in node.args]
+            return FUNCTIONS[node.func.id].body(args, self.context)
+        raise EvaluationError(f"{type(node).__name__} not allowed in expressions")
+
+    def member(self, node: ast.Attribute) -> Value:
+        names: list[str] = []
+        current: ast.expr = node
+        while isinstance(current, ast.Attribute):
+            names.insert(0, current.attr)
+            current = current.value
+        if not isinstance(current, ast.Name) or any(name.startswith("_") for name in names):
+            raise EvaluationError("member access is only allowed on vars, steps, env and run")
+        roots: dict[str, Mapping[str, object]] = {
+            "vars": self.context.vars,
+            "steps": self.context.steps,
+            "env": self.context.env,
+            "run": self.context.run,
+        }
+        value: object = roots.get(current.id)
+        path = current.id
+        for depth, name in enumerate(names):
+            if not isinstance(value, Mapping):
+                raise EvaluationError(f"{path} has no field {name!r}")
+            if name not in value and current.id == "steps" and depth == 2:
+                return Amount(Decimal(0), name)  # a token absent from an assets listing holds 0
+            if name not in value:
+                raise EvaluationError(f"{path}.{name} is not set")
+            value = value[name]
+            path = f"{path}.{name}"
+        return value  # type: ignore[return-value]
+
+    def unary(self, node: ast.UnaryOp) -> Value:
+        op = operator_name(node.op)
+        operand = self.visit(node.operand)
+        unary_type(op, type_of(operand))
+        if op == "not":
+            return not truth(operand)
+        if isinstance(operand, Amount):
+            return Amount(-operand.value if op == "-" else operand.value, operand.symbol)
+        assert isinstance(operand, Decimal)
+        return -operand if op == "-" else +operand
+
+    def binary(self, op: str, left: Value, right: Value) -> Value:
+        binary_type(op, type_of(left), type_of(right))
+        if isinstance(left, Amount) and isinstance(right, Amount):
+            if op == "/":
+                return _divide("/", left.value, right.value)
+            return Amount(
+                left.value + right.value if op == "+" else left.value - right.value, left.symbol
+            )
+        if isinstance(left, Amount) or isinstance(right, Amount):
+            amount, number = (left, right) if isinstance(left, Amount) else (right, left)
+            assert isinstance(amount, Amount) and isinstance(number, Decimal)
+            return Amount(
+                amount.value * number if op == "*" else _divide("/", amount.value, number),
+                amount.symbol,
+            )
+        if isinstance(left, str) and isinstance(right, str):
+            if len(left) + len(right) > MAX_STRING:
+                raise EvaluationError(f"text longer than {MAX_STRING} characters")
+            return left + right
+        if isinstance(left, datetime):
+            if isinstance(right, datetime):
+                return seconds_of(left - right)
+            assert isinstance(right, Decimal)
+            shift = timedelta(seconds=float(right))  # durations may be float; amounts never are
+            return left + shift if op == "+" else left - shift
+        assert isinstance(left, Decimal) and isinstance(right, Decimal)
+        return _arithmetic(op, left, right)
+
+
+def _arithmetic(op: str, left: Decimal, right: Decimal) -> Decimal:
+    if op == "**":
+        if right != right.to_integral_value() or abs(right) > MAX_EXPONENT:
+            raise EvaluationError(f"the exponent of ** must be a whole number up to {MAX_EXPONENT}")
+        return left**right
+    operations: dict[str, Callable[[Decimal, Decimal], Decimal]] = {
+        "+": Decimal.__add__,
+        "-": Decimal.__sub__,
+        "*": Decimal.__mul__,
+    }
+    return operations[op](left, right) if op in operations else _divide(op, left, right)
+
+
+def _divide(op: str, left: Decimal, right: Decimal) -> Decimal:
+    """Division is the one operation allowed to round (to 80 significant digits)."""
+    with localcontext(_DIVISION):
+        if op == "//":
+            return left // right
+        if op == "%":
+            return left % right
+        return left / right
+
+
+def _key(value: Value) -> object:
+    return value.value if isinstance(value, Amount) else value
+
+
+def _compare(op: str, left: Value, right: Value) -> bool:
+    compare_type(op, type_of(left), type_of(right))
+    if op in ("in", "not in"):
+        assert isinstance(right, str | Sequence)
+        if isinstance(right, str):
+            assert isinstance(left, str)
+            found = left in right
+        else:
+            found = any(_compare("==", left, r) for r in right)
+        return found if op == "in" else not found
+    if op == "==":
+        return _key(left) == _key(right) and type(left) is type(right)
+    if op == "!=":
+        return not _compare("==", left, right)
+    a, b = _key(left), _key(right)
+    comparisons: dict[str, Callable[[object, object], bool]] = {
+        "<": lambda x, y: x < y,  # type: ignore[operator]
+        "<=": lambda x, y: x <= y,  # type: ignore[operator]
+        ">": lambda x, y: x > y,  # type: ignore[operator]
+        ">=": lambda x, y: x >= y,  # type: ignore[operator]
+    }
+    return comparisons[op](a, b)

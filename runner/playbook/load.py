@@ -1,0 +1,104 @@
+"""Loading a playbook file: YAML -> raw checks -> models -> whole-playbook checks.
+
+Every stage reports all of its problems; a later stage runs only when the earlier ones
+found none, so one broken key does not cause a cascade of follow-up errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from runner.playbook.check import check_playbook
+from runner.playbook.diagnostics import Diagnostic, KeyPath, PlaybookError
+from runner.playbook.facts import Facts
+from runner.playbook.loader import SourceMap, load_yaml
+from runner.playbook.models import Playbook
+from runner.playbook.problems import diagnostics_from_validation
+
+__all__ = ["load_playbook", "load_playbook_text", "validate_path"]
+
+_YAML11_BOOLEANS = {"yes", "no", "on", "off"}
+
+
+def load_playbook(path: str | Path) -> Playbook:
+    """Reads and fully checks one playbook; raises :class:`PlaybookError` on any problem."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = (
+            error.strerror if isinstance(error, OSError) and error.strerror else "not UTF-8 text"
+        )
+        raise PlaybookError(
+            [Diagnostic(file, 1, 1, (), f"cannot read playbook: {reason}")]
+        ) from None
+    return load_playbook_text(text, file)
+
+
+def load_playbook_text(text: str, file: str = "<playbook>") -> Playbook:
+    data, source = load_yaml(text, file)
+    problems = list(_raw_problems(data, source))
+    if not isinstance(data, dict):
+        problems.append(
+            source.diagnostic((), "a playbook is a mapping (version:, name:, steps:, ...)")
+        )
+    if problems:
+        raise PlaybookError(problems)
+    try:
+        playbook = Playbook.model_validate(data)
+    except ValidationError as error:
+        raise PlaybookError(diagnostics_from_validation(error, data, source, Playbook)) from None
+    problems = check_playbook(Facts(playbook), source)
+    if problems:
+        raise PlaybookError(problems)
+    return playbook
+
+
+def validate_path(path: str | Path) -> list[Diagnostic]:
+    """All problems of one file (empty when it is a valid playbook)."""
+    try:
+        load_playbook(path)
+    except PlaybookError as error:
+        return error.diagnostics
+    return []
+
+
+def _leaves(value: Any, path: KeyPath = ()) -> Iterator[tuple[KeyPath, Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield (*path, key), key
+            yield from _leaves(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, (*path, index))
+    else:
+        yield path, value
+
+
+def _raw_problems(data: Any, source: SourceMap) -> Iterator[Diagnostic]:
+    """Problems that must be found even where the models would not look (e.g. unknown keys)."""
+    for path, value in _leaves(data):
+        if isinstance(value, str) and "wai_sess_" in value:
+            yield source.diagnostic(
+                path,
+                "literal session token in the playbook: reference it instead, e.g. "
+                "token: ${{ env.WAIAAS_SESSION_TOKEN }} or token_file:",
+            )
+        info = source.scalars.get(path)
+        if (
+            len(path) == 2
+            and path[0] == "vars"
+            and info is not None
+            and info.style is None
+            and info.text.lower() in _YAML11_BOOLEANS
+        ):
+            yield source.diagnostic(
+                path,
+                f"YAML reads unquoted {info.text} as "
+                f"{'true or false' if info.tag == 'bool' else 'text'}; "
+                f'write true/false, or quote it: "{info.text}"',
+            )

@@ -1,0 +1,263 @@
+"""YAML -> plain Python data, with a source position for every key and value.
+
+Safe loading only (the composer of ``yaml.SafeLoader``; no custom tags), plus the things
+``safe_load`` does not do: duplicate keys are errors, keys are always text (so ``on:`` stays
+``"on"``), floats keep their source text (so an amount written as ``0.1`` can be reported
+with a hint instead of silently becoming binary floating point), timestamps stay text, and
+alias expansion, nesting and file size are bounded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from runner.playbook.diagnostics import Diagnostic, KeyPath, PlaybookError
+
+__all__ = ["Position", "ScalarInfo", "SourceFloat", "SourceMap", "load_yaml"]
+
+MAX_BYTES = 1_000_000
+MAX_NODES = 20_000  # a large playbook has a few thousand values
+MAX_DEPTH = 64
+MAX_NUMBER_TEXT = 100  # Python refuses to convert ints of more than 4300 digits anyway
+
+_TAG = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
+_MERGE = f"{_TAG}merge"
+
+
+class SourceFloat(float):
+    """A YAML float that remembers how it was written (for "quote it" hints)."""
+
+    source: str
+
+    def __new__(cls, value: float, source: str) -> SourceFloat:
+        self = super().__new__(cls, value)
+        self.source = source
+        return self
+
+
+@dataclass(frozen=True)
+class Position:
+    line: int  # 1-based
+    column: int  # 1-based
+
+
+@dataclass(frozen=True)
+class ScalarInfo:
+    """How a scalar value was written: its text, resolved tag name and quoting style."""
+
+    text: str
+    tag: str
+    style: str | None  # None for plain, "'" / '"' for quoted, "|" / ">" for blocks
+
+
+@dataclass
+class SourceMap:
+    """Where each key path of the document was written."""
+
+    file: str
+    keys: dict[KeyPath, Position] = field(default_factory=dict)
+    values: dict[KeyPath, Position] = field(default_factory=dict)
+    scalars: dict[KeyPath, ScalarInfo] = field(default_factory=dict)
+
+    def position(self, path: KeyPath, *, at_key: bool = False) -> Position:
+        """The value (or key) position of ``path``, or of its nearest located ancestor."""
+        for end in range(len(path), -1, -1):
+            prefix = path[:end]
+            table = self.keys if at_key or end < len(path) else self.values
+            found = table.get(prefix) or self.values.get(prefix)
+            if found is not None:
+                return found
+        return Position(1, 1)
+
+    def diagnostic(
+        self, path: KeyPath, message: str, *, at_key: bool = False, offset: int | None = None
+    ) -> Diagnostic:
+        """A problem at ``path``; ``offset`` is a character offset inside a scalar value."""
+        position = self.position(path, at_key=at_key)
+        column = position.column
+        info = self.scalars.get(path)
+        if (
+            offset is not None
+            and info is not None
+            and path in self.values
+            and info.style
+            in (
+                None,
+                "'",
+                '"',
+            )
+        ):
+            column += offset + (1 if info.style else 0)
+        return Diagnostic(self.file, position.line, column, path, message)
+
+
+def _position(node: Node) -> Position:
+    return Position(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _Builder:
+    """Walks the composed node graph once, building data and recording positions."""
+
+    def __init__(self, loader: yaml.SafeLoader, source: SourceMap) -> None:
+        self.loader = loader
+        self.source = source
+        self.nodes = 0
+        self.active: set[int] = set()
+        self.duplicates: list[Diagnostic] = []
+
+    def fail(self, node: Node, message: str, path: KeyPath = ()) -> PlaybookError:
+        position = _position(node)
+        return PlaybookError(
+            [Diagnostic(self.source.file, position.line, position.column, path, message)]
+        )
+
+    def build(self, node: Node, path: KeyPath) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self.fail(
+                node, f"document too large: more than {MAX_NODES} values (alias expansion?)"
+            )
+        if len(path) > MAX_DEPTH:
+            raise self.fail(node, f"nesting deeper than {MAX_DEPTH} levels")
+        self.source.values.setdefault(path, _position(node))
+        if isinstance(node, ScalarNode):
+            return self.scalar(node, path)
+        if id(node) in self.active:
+            raise self.fail(node, "recursive alias: a node cannot contain itself")
+        self.active.add(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                self.check_tag(node, {f"{_TAG}seq"})
+                return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
+            assert isinstance(node, MappingNode)
+            return self.mapping(node, path)
+        finally:
+            self.active.discard(id(node))
+
+    def check_tag(self, node: Node, expected: set[str]) -> None:
+        if node.tag not in expected:
+            tag = node.tag.replace(_TAG, "!!")
+            raise self.fail(node, f"tag {tag!r} is not allowed: playbooks use plain YAML only")
+
+    def scalar(self, node: ScalarNode, path: KeyPath) -> Any:
+        self.check_tag(node, _SCALAR_TAGS)
+        tag = node.tag.removeprefix(_TAG)
+        self.source.scalars.setdefault(path, ScalarInfo(node.value, tag, node.style))
+        if tag in ("str", "timestamp"):
+            return node.value
+        if tag in ("int", "float") and len(node.value) > MAX_NUMBER_TEXT:
+            raise self.fail(node, f"number longer than {MAX_NUMBER_TEXT} characters", path)
+        try:
+            value = self.loader.construct_object(node)
+        except (yaml.YAMLError, ValueError, OverflowError) as error:
+            raise self.fail(node, f"invalid {tag} value {node.value!r}", path) from error
+        if tag == "float":
+            return SourceFloat(value, node.value)
+        return value
+
+    def key_text(self, node: Node) -> str:
+        if not isinstance(node, ScalarNode):
+            raise self.fail(node, "mapping keys must be plain text, not a list or mapping")
+        self.check_tag(node, _SCALAR_TAGS)
+        return str(node.value)
+
+    def mapping(self, node: MappingNode, path: KeyPath) -> dict[str, Any]:
+        self.check_tag(node, {f"{_TAG}map"})
+        merges: list[Node] = []
+        explicit: dict[str, Any] = {}
+        seen: dict[str, Node] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                merges.append(value_node)
+                continue
+            key = self.key_text(key_node)
+            if key in seen:
+                first = _position(seen[key])
+                raise_at = _position(key_node)
+                self.duplicates.append(
+                    Diagnostic(
+                        self.source.file,
+                        raise_at.line,
+                        raise_at.column,
+                        (*path, key),
+                        f"duplicate key {key!r} (first defined at line {first.line}, "
+                        f"column {first.column})",
+                    )
+                )
+                continue
+            seen[key] = key_node
+            self.source.keys.setdefault((*path, key), _position(key_node))
+            explicit[key] = self.build(value_node, (*path, key))
+        merged: dict[str, Any] = {}
+        for merge in merges:  # after the explicit keys, so their positions win
+            merged = {**self.merge_sources(merge, path), **merged}
+        return {**merged, **explicit}
+
+    def merge_sources(self, node: Node, path: KeyPath) -> dict[str, Any]:
+        sources = node.value if isinstance(node, SequenceNode) else [node]
+        result: dict[str, Any] = {}
+        for source in reversed(sources):  # earlier sources win, as in YAML's merge key spec
+            if not isinstance(source, MappingNode):
+                raise self.fail(source, "a merge key (<<) needs a mapping or a list of mappings")
+            if id(source) in self.active:
+                raise self.fail(source, "recursive alias: a node cannot contain itself")
+            self.active.add(id(source))
+            try:
+                result.update(self.mapping(source, path))
+            finally:
+                self.active.discard(id(source))
+        return result
+
+
+def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
+    """Parses one YAML document; raises :class:`PlaybookError` with located problems."""
+    source = SourceMap(file)
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise PlaybookError([Diagnostic(file, 1, 1, (), f"file larger than {MAX_BYTES} bytes")])
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as error:
+        raise PlaybookError([_reader_diagnostic(file, text, error)]) from None
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise PlaybookError([Diagnostic(file, 1, 1, (), "empty document: expected a playbook")])
+        builder = _Builder(loader, source)
+        data = builder.build(node, ())
+    except yaml.MarkedYAMLError as error:
+        raise PlaybookError([_syntax_diagnostic(file, error)]) from None
+    except yaml.reader.ReaderError as error:
+        raise PlaybookError([_reader_diagnostic(file, text, error)]) from None
+    except yaml.YAMLError as error:
+        raise PlaybookError([Diagnostic(file, 1, 1, (), f"invalid YAML: {error}")]) from None
+    except (RecursionError, MemoryError):
+        raise PlaybookError([Diagnostic(file, 1, 1, (), "YAML nested too deeply")]) from None
+    finally:
+        loader.dispose()
+    if builder.duplicates:
+        raise PlaybookError(builder.duplicates)
+    return data, source
+
+
+def _reader_diagnostic(file: str, text: str, error: yaml.reader.ReaderError) -> Diagnostic:
+    before = text[: error.position]
+    line = before.count("\n") + 1
+    column = error.position - (before.rfind("\n") + 1) + 1
+    return Diagnostic(
+        file, line, column, (), f"invalid YAML: character #x{error.character:04x} is not allowed"
+    )
+
+
+def _syntax_diagnostic(file: str, error: yaml.MarkedYAMLError) -> Diagnostic:
+    mark = error.problem_mark or error.context_mark
+    line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    message = f"invalid YAML: {error.problem or error.context}"
+    if error.context and error.problem and error.context_mark:
+        context_line = error.context_mark.line + 1
+        message += f" ({error.context} at line {context_line})"
+    return Diagnostic(file, line, column, (), message)

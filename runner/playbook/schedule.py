@@ -1,0 +1,70 @@
+"""``schedule:`` for serve mode: a cron line or an interval, a time zone, jitter, missed runs."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import timedelta
+from functools import cache
+from typing import Literal, Self
+
+from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
+from pydantic import Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from runner.playbook.diagnostics import did_you_mean
+from runner.playbook.fields import Duration
+from runner.steps.base import Model
+
+__all__ = ["Schedule"]
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+class Schedule(Model):
+    """Exactly one of ``cron`` (5 fields, minute first) and ``interval``."""
+
+    cron: str | None = Field(None, description='5-field cron line, e.g. "*/15 * * * *"')
+    interval: Duration | None = Field(None, description='e.g. "15m"')
+    timezone: str = Field("UTC", description="IANA time zone for cron, e.g. Europe/Berlin")
+    jitter: Duration = Field(timedelta(0), description="random delay added to each run")
+    missed: Literal["skip", "run_once"] = Field(
+        "skip", description="after downtime: skip missed runs, or run once to catch up"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            hint = did_you_mean(value, _time_zones())
+            raise PydanticCustomError("timezone", f"unknown time zone {value!r}{hint}") from None
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                CronTrigger.from_crontab(value, timezone="UTC")
+            except ValueError as error:
+                raise PydanticCustomError("cron", f"invalid cron line {value!r}: {error}") from None
+        return value
+
+    @field_validator("interval")
+    @classmethod
+    def _positive(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value < timedelta(seconds=1):
+            raise PydanticCustomError("interval", "interval must be at least 1s")
+        return value
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> Self:
+        if (self.cron is None) == (self.interval is None):
+            raise PydanticCustomError(
+                "schedule", "schedule needs exactly one of cron: and interval:"
+            )
+        return self

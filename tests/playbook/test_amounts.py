@@ -1,0 +1,78 @@
+"""Amounts: parsing, unit resolution and exact smallest-unit conversion."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from runner.playbook.amounts import Amount, AmountError, RawAmount, UnitTable, parse_amount_text
+
+UNITS = UnitTable({"USDC": 6})
+
+
+@pytest.mark.parametrize(
+    ("text", "symbol", "raw"),
+    [
+        ("0.05 ETH", "ETH", 50_000_000_000_000_000),
+        ("1500 wei", "ETH", 1500),
+        ("2 gwei", "ETH", 2_000_000_000),
+        ("250 USDC", "USDC", 250_000_000),
+        ("0.000001 USDC", "USDC", 1),
+        ("12 lamports", "SOL", 12),
+        ("1.5 SOL", "SOL", 1_500_000_000),
+        ("3 drops", "XRP", 3),
+        ("0.1 POL", "POL", 100_000_000_000_000_000),
+        ("1_000 USDC", "USDC", 1_000_000_000),
+        (
+            "123456789012345678901234567890.123456789012345678 ETH",
+            "ETH",
+            123456789012345678901234567890123456789012345678,
+        ),
+    ],
+)
+def test_conversion_to_smallest_unit_is_exact(text: str, symbol: str, raw: int) -> None:
+    amount = UNITS.resolve(parse_amount_text(text))
+    assert amount.symbol == symbol
+    assert amount.to_raw(UNITS.decimals(symbol)) == raw
+
+
+def test_raw_form_is_the_smallest_unit() -> None:
+    amount = UNITS.resolve(RawAmount(1500, "USDC"))
+    assert amount == Amount(Decimal("0.0015"), "USDC")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1.0000001 USDC", "'1.0000001 USDC' has 7 decimal places but USDC allows only 6"),
+        ("0.5 wei", "'0.5 wei' has 1 decimal place but wei allows only 0"),
+        ("1 DOGE", "unknown unit 'DOGE'"),
+        ("1 usdc", "unknown unit 'usdc' (did you mean 'USDC'?)"),
+    ],
+)
+def test_resolution_never_rounds_and_names_the_problem(text: str, message: str) -> None:
+    with pytest.raises(AmountError) as caught:
+        UNITS.resolve(parse_amount_text(text))
+    assert str(caught.value).startswith(message)
+
+
+@pytest.mark.parametrize("text", ["0.05", "ETH", "-1 ETH", "1e18 wei", "0.05ETH", "", "1 2 ETH"])
+def test_shape_errors(text: str) -> None:
+    with pytest.raises(AmountError, match="expected an amount like"):
+        parse_amount_text(text)
+
+
+def test_runtime_amount_with_too_many_places_is_an_error() -> None:
+    with pytest.raises(AmountError, match="has 19 decimal places; ETH has only 18"):
+        Amount(Decimal("0.0000000000000000001"), "ETH").to_raw(18)
+
+
+def test_too_many_digits_is_refused() -> None:
+    with pytest.raises(AmountError, match="more than 60 digits"):
+        parse_amount_text("1" * 61 + " wei")
+
+
+def test_formatting_never_uses_scientific_notation() -> None:
+    assert str(Amount(Decimal("1E-18"), "ETH")) == "0.000000000000000001 ETH"
+    assert str(Amount(Decimal("5.000"), "ETH")) == "5 ETH"
