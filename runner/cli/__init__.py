@@ -16,6 +16,8 @@ _COMMANDS: dict[str, str] = {
     "sandbox": "runner.cli.sandbox:command",
     "run": "runner.cli.run:command",
     "plan": "runner.cli.plan:command",
+    "history": "runner.cli.history:command",
+    "resolve": "runner.cli.resolve:command",
 }
 
 

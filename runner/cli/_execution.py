@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from runner.engine.context import Mode, UsageError
-from runner.engine.launch import LaunchOptions, launch
+from runner.engine.launch import LaunchOptions, LockBusy, launch
 from runner.engine.report import make_reporter
 from runner.engine.results import ExitCode
 from runner.playbook import PlaybookError, load_playbook
@@ -108,6 +108,17 @@ def _decorate(function: F, outputs: tuple[str, ...]) -> F:
             ),
         ),
         click.option("--quiet", "-q", is_flag=True, help="Print only the one-line summary."),
+        click.option(
+            "--config",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help="Runner config with limits for every playbook (default: "
+            "$WAIAAS_RUNNER_CONFIG, else ~/.config/waiaas-runner/config.yaml if present).",
+        ),
+        click.option(
+            "--wait-lock",
+            is_flag=True,
+            help="If another process runs the same playbook, wait for it instead of exiting.",
+        ),
     ]
     for option in reversed(options):
         function = option(function)
@@ -132,6 +143,10 @@ def run_playbooks(
         except UsageError as error:
             click.echo(mask_secrets(f"{path}: {error}"), err=True)
             worst = max(worst, ExitCode.INVALID)
+            continue
+        except LockBusy as error:
+            click.echo(f"{path}: {error}", err=True)
+            worst = max(worst, ExitCode.FAILED)
             continue
         worst = max(worst, result.exit_code)
     sys.exit(int(worst))

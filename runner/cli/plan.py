@@ -23,6 +23,8 @@ def command(
     timeout: float | None,
     output: str,
     quiet: bool,
+    config: Path | None,
+    wait_lock: bool,
 ) -> None:
     """Perform the reads, evaluate conditions, simulate every send that would happen and
     chain projected balances through later steps. Nothing is sent, cancelled or recorded."""
@@ -34,5 +36,7 @@ def command(
         sandbox=sandbox,
         fixture=fixture,
         timeout=timeout,
+        config=config,
+        wait_lock=wait_lock,
     )
     run_playbooks("plan", playbooks, output, quiet, options)

@@ -25,6 +25,8 @@ def command(
     timeout: float | None,
     output: str,
     quiet: bool,
+    config: Path | None,
+    wait_lock: bool,
     run_id: str | None,
     resume: bool,
 ) -> None:
@@ -42,5 +44,7 @@ def command(
         sandbox=sandbox,
         fixture=fixture,
         timeout=timeout,
+        config=config,
+        wait_lock=wait_lock,
     )
     run_playbooks("run", playbooks, output, quiet, options)

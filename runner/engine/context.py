@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Literal
+
+from filelock import AsyncFileLock
 
 from runner.client import ConnectInfo, WAIaaSClient
 from runner.ledger import Ledger
@@ -17,6 +20,7 @@ from runner.playbook import Amount, EvalContext, Expression, Facts, Playbook, Te
 from runner.playbook import evaluate as evaluate_expression
 from runner.playbook import render as render_template
 from runner.playbook.amounts import AmountError, parse_amount_text
+from runner.playbook.limits import Limits
 from runner.playbook.values import Value, format_value
 from runner.steps.errors import StepFailed
 
@@ -64,8 +68,10 @@ class RunContext:
     outputs: dict[str, dict[str, Value]] = field(default_factory=dict)
     # plan mode: smallest-unit changes a planned send would make, per (wallet, network, symbol)
     projected: dict[tuple[str, str, str], int] = field(default_factory=dict)
-    # smallest units sent in this run, per symbol (max_per_run)
+    # smallest units sent in this run, per symbol (max_per_run), and how many sends
     sent_this_run: dict[str, int] = field(default_factory=dict)
+    sends_this_run: int = 0
+    config_limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
         self.facts = Facts(self.playbook)
@@ -186,9 +192,18 @@ class RunContext:
             return wallet.address, text
         return text, None
 
-    def wallet_lock(self, wallet: ResolvedWallet) -> asyncio.Lock:
-        """One lock per wallet: the daemon has no nonce manager, so sends are serialised."""
-        return self._wallet_locks.setdefault(wallet.id, asyncio.Lock())
+    @contextlib.asynccontextmanager
+    async def wallet_lock(self, wallet: ResolvedWallet) -> AsyncIterator[None]:
+        """Sends from one wallet go one at a time, across tasks and across processes that
+        share the ledger: the daemon has no per-wallet nonce manager."""
+        async with self._wallet_locks.setdefault(wallet.id, asyncio.Lock()):
+            if self.ledger is None:
+                yield
+                return
+            folder = self.ledger.path.parent / "locks"
+            folder.mkdir(exist_ok=True)
+            async with AsyncFileLock(folder / f"wallet-{wallet.id or 'default'}.lock"):
+                yield
 
 
 def parse_var_override(name: str, text: str, current: Value, facts: Facts) -> Value:

@@ -56,11 +56,22 @@ def _is_token(asset: AllocatedAsset, address: str | None, asset_id: str | None) 
 
 
 async def token_holding(
-    context: RunContext, wallet: ResolvedWallet, network: str | None, symbol: str
+    context: RunContext,
+    wallet: ResolvedWallet,
+    network: str | None,
+    symbol: str,
+    *,
+    absent_is_zero: bool = False,
 ) -> Holding:
+    """``absent_is_zero``: a read of a token the daemon does not list (it leaves out zero
+    balances) is 0 in the playbook's decimals; a send still needs the daemon's decimals."""
     token = context.playbook.tokens[symbol]
     assets = await context.client.get_assets(network, wallet_id=wallet.id)
     found = next((a for a in assets.assets if _is_token(a, token.address, token.asset_id)), None)
+    resolved_network = assets.network or network
+    if found is None and absent_is_zero:
+        raw = _projected(context, wallet, resolved_network, symbol)
+        return Holding(raw, token.decimals, symbol, resolved_network, None)
     if found is None:
         raise StepFailed(
             f"wallet {wallet.label}: the daemon reports no {symbol} "
@@ -72,7 +83,6 @@ async def token_holding(
             f"{symbol}: the playbook says {token.decimals} decimals, the daemon says "
             f"{found.decimals}; fix tokens.{symbol}.decimals before anything is sent"
         )
-    resolved_network = assets.network or network
     raw = found.raw + _projected(context, wallet, resolved_network, symbol)
     return Holding(raw, found.decimals, symbol, resolved_network, None)
 

@@ -17,7 +17,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from filelock import AsyncFileLock, Timeout
+
 from runner.client import RetryPolicy, WAIaaSClient
+from runner.engine.config import default_config_path, load_config
 from runner.engine.context import Mode, RunContext, UsageError
 from runner.engine.executor import Reporter, execute
 from runner.engine.results import RunResult
@@ -26,7 +29,7 @@ from runner.playbook import EvalContext, EvaluationError, Playbook, Template, Un
 from runner.playbook.facts import referenced
 from runner.playbook.values import format_value
 
-__all__ = ["LaunchOptions", "launch", "new_run_id"]
+__all__ = ["LaunchOptions", "LockBusy", "launch", "new_run_id"]
 
 TOKEN_ENV = "WAIAAS_SESSION_TOKEN"
 URL_ENV = "WAIAAS_URL"
@@ -45,6 +48,8 @@ class LaunchOptions:
     timeout: float | None = None
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     retry_policy: RetryPolicy | None = None
+    config: Path | None = None
+    wait_lock: bool = False
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -134,10 +139,9 @@ def _expression_env(
 
 @contextlib.asynccontextmanager
 async def _daemon(
-    playbook: Playbook, path: Path, options: LaunchOptions
+    playbook: Playbook, path: Path, options: LaunchOptions, env: Mapping[str, str | None]
 ) -> AsyncIterator[tuple[str, str]]:
     if not options.sandbox:
-        env = _environment(playbook, options.environ)
         yield _daemon_url(playbook, options, env), _token(playbook, path, options, env)
         return
     from runner.sandbox.server import Sandbox  # only --sandbox pays for importing the server
@@ -162,23 +166,50 @@ def _ledger(options: LaunchOptions) -> Iterator[Ledger]:
             yield ledger
 
 
+class LockBusy(Exception):
+    """Another process is running this playbook (the run was refused, not started)."""
+
+
+@contextlib.asynccontextmanager
+async def _playbook_lock(ledger: Ledger, name: str, wait: bool) -> AsyncIterator[None]:
+    """One run per playbook at a time, across processes sharing the ledger."""
+    folder = ledger.path.parent / "locks"
+    folder.mkdir(exist_ok=True)
+    lock = AsyncFileLock(folder / f"playbook-{name}.lock")
+    try:
+        await lock.acquire(timeout=-1 if wait else 0)
+    except Timeout:
+        raise LockBusy(
+            f"another waiaas-run process is running playbook {name!r} with this ledger; "
+            "nothing was done (use --wait-lock to wait for it)"
+        ) from None
+    try:
+        yield
+    finally:
+        await lock.release()
+
+
 async def launch(
     playbook: Playbook, path: Path, mode: Mode, options: LaunchOptions, reporter: Reporter
 ) -> RunResult:
-    """Run or plan ``playbook``; raises :class:`UsageError` for problems of the invocation."""
+    """Run or plan ``playbook``; raises :class:`UsageError` for problems of the invocation
+    and :class:`LockBusy` when another process runs the same playbook."""
     env = _environment(playbook, options.environ)
+    config = load_config(options.config or default_config_path(options.environ))
     with _ledger(options) as ledger:
-        run_id = options.run_id or new_run_id()
-        resume = None
-        if options.resume:
-            unfinished = ledger.last_unfinished_run(playbook.name)
-            if unfinished is None:
-                raise UsageError(f"--resume: playbook {playbook.name!r} has no unfinished run")
-            run_id = unfinished.run_id
-            resume = ledger.steps(run_id)
-        async with _daemon(playbook, path, options) as (url, token):
-            client = WAIaaSClient(url, token, retry_policy=options.retry_policy)
-            async with client:
+        async with _playbook_lock(ledger, playbook.name, options.wait_lock):
+            run_id = options.run_id or new_run_id()
+            resume = None
+            if options.resume:
+                unfinished = ledger.last_unfinished_run(playbook.name)
+                if unfinished is None:
+                    raise UsageError(f"--resume: playbook {playbook.name!r} has no unfinished run")
+                run_id = unfinished.run_id
+                resume = ledger.steps(run_id)
+            async with (
+                _daemon(playbook, path, options, env) as (url, token),
+                WAIaaSClient(url, token, retry_policy=options.retry_policy) as client,
+            ):
                 context = RunContext(
                     playbook=playbook,
                     client=client,
@@ -187,6 +218,7 @@ async def launch(
                     env=_expression_env(playbook, env, options),
                     ledger=ledger,
                     on_log=reporter.log,
+                    config_limits=config.limits,
                 )
                 context.set_vars(options.variables)
                 if mode == "run":

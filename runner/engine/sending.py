@@ -22,6 +22,7 @@ from runner.client import (
     transfer_body,
 )
 from runner.engine.context import ResolvedWallet, RunContext
+from runner.engine.failpoints import failpoint
 from runner.ledger import Ledger, SendIntent, SendState, Verdict, reconcile
 from runner.steps.errors import SendStateUnknown, StepFailed
 
@@ -61,6 +62,7 @@ async def send_exactly_once(
             return adopted
         intent = ledger.reopen(key, request)
     else:
+        failpoint("before-intent")
         intent = ledger.intend_send(
             key=key,
             run_id=context.run_id,
@@ -73,6 +75,7 @@ async def send_exactly_once(
             symbol=symbol,
             request=request,
         )
+    failpoint("after-intent")
     attempts = context.client.retry_policy.max_retries + 1
     async with context.wallet_lock(wallet):
         for attempt in range(attempts):
@@ -115,6 +118,7 @@ async def _post(context: RunContext, ledger: Ledger, intent: SendIntent) -> Acce
     except WAIaaSError as error:  # the daemon refused, or the request never left
         ledger.mark_not_sent(intent.key, str(error))
         raise StepFailed(f"the daemon refused the send: {error}") from None
+    failpoint("after-answer")
     ledger.mark_accepted(intent.key, sent.id, sent.status.value)
     return Accepted(sent.id, sent.status.value, adopted=False)
 

@@ -187,14 +187,17 @@ class Ledger:
         row = self._db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         return None if row is None else RunRecord(**dict(row))
 
-    def last_unfinished_run(self, playbook: str) -> RunRecord | None:
-        """The newest run of ``playbook`` that did not finish cleanly (crash, exit 3)."""
+    def last_run(self, playbook: str) -> RunRecord | None:
         row = self._db.execute(
-            "SELECT * FROM runs WHERE playbook = ? AND status IN ('running', 'unknown') "
-            "ORDER BY started_at DESC LIMIT 1",
+            "SELECT * FROM runs WHERE playbook = ? ORDER BY started_at DESC LIMIT 1",
             (playbook,),
         ).fetchone()
         return None if row is None else RunRecord(**dict(row))
+
+    def last_unfinished_run(self, playbook: str) -> RunRecord | None:
+        """The playbook's newest run, if it did not end ok (crashed, failed, exit 3)."""
+        last = self.last_run(playbook)
+        return last if last is not None and last.status != "ok" else None
 
     def runs(self, playbook: str | None = None, limit: int = 50) -> list[RunRecord]:
         query = "SELECT * FROM runs"

@@ -34,6 +34,9 @@ class Limits(Model):
     allow_to: list[str] | None = Field(
         None, description="the only recipients sends may use: wallet aliases or addresses"
     )
+    max_sends_per_run: int | None = Field(
+        None, ge=0, description="how many transactions one run may post at most"
+    )
 
     def caps(self) -> dict[str, list[AmountLiteral | RawAmount]]:
         return {

@@ -45,6 +45,7 @@ class FaultRule(BaseModel):
     method: str = "*"
     path: str  # exact path or a glob such as "/v1/transactions/*"
     latency: float = Field(default=0.0, ge=0)  # seconds before the request is handled
+    hold: float = Field(default=0.0, ge=0)  # seconds the answer waits after it took effect
     status: int | None = Field(default=None, ge=400, le=599)
     body: Literal["daemon", "proxy"] = "daemon"
     code: str | None = None  # daemon error code for body="daemon"; default by status
@@ -57,8 +58,8 @@ class FaultRule(BaseModel):
     def _check(self) -> FaultRule:
         if self.status is not None and self.action is not None:
             raise ValueError("a fault either answers with a status or drops/hangs, not both")
-        if self.status is None and self.action is None and self.latency == 0:
-            raise ValueError("a fault needs latency, a status or an action (drop/hang)")
+        if self.status is None and self.action is None and not (self.latency or self.hold):
+            raise ValueError("a fault needs latency, hold, a status or an action (drop/hang)")
         if self.status is not None and self.body == "daemon":
             code = self.code or _DEFAULT_CODES.get(self.status, (None, ""))[0]
             if code is None:
@@ -156,6 +157,8 @@ async def apply_fault(
     if rule.status is not None:
         return _fault_response(rule, request_id)
     response = await handler(request)
+    if rule.hold:  # the request took effect; its answer is late (a client may give up)
+        await asyncio.sleep(rule.hold)
     if rule.action == "drop":
         _drop(request)  # the request had its effect; the answer never leaves
     return response

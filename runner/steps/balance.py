@@ -49,7 +49,9 @@ class BalanceStep(StepModel):
         wallet = await context.wallet(settings.wallet)
         network = context.render_text(settings.network) if settings.network else wallet.network
         if settings.token is not None:
-            holding = await token_holding(context, wallet, network, settings.token)
+            holding = await token_holding(
+                context, wallet, network, settings.token, absent_is_zero=True
+            )
         else:
             expected = NATIVE_SYMBOLS.get(network) if network else None
             holding = await native_holding(context, wallet, network, expected)

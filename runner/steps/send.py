@@ -99,6 +99,7 @@ class SendStep(StepModel):
             network=holding.network,
         )
         context.sent_this_run[amount.symbol] = context.sent_this_run.get(amount.symbol, 0) + raw
+        context.sends_this_run += 1
         # The answer means accepted (PENDING); the tier shows once the daemon's policy ran,
         # so a wait step reports it. In a plan the dry run tells it.
         return output | {
@@ -137,8 +138,10 @@ async def _simulate(
     fee = simulation.fee or {}
     key = (wallet.id or "", holding.network or "", holding.symbol)
     context.projected[key] = context.projected.get(key, 0) - raw
-    if fee.get("feeSymbol") == holding.symbol and str(fee.get("estimatedFee", "")).isdigit():
-        context.projected[key] -= int(fee["estimatedFee"])
+    fee_symbol, fee_raw = fee.get("feeSymbol"), str(fee.get("estimatedFee", ""))
+    if isinstance(fee_symbol, str) and fee_raw.isdigit():  # the fee is paid in the native coin
+        fee_key = (wallet.id or "", holding.network or "", fee_symbol)
+        context.projected[fee_key] = context.projected.get(fee_key, 0) - int(fee_raw)
     for alias in context.playbook.wallets:
         other = await context.wallet(alias)
         if other.address and other.address.lower() == to.lower() and other.id != wallet.id:

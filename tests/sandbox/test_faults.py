@@ -135,6 +135,7 @@ async def test_faults_through_the_control_endpoint(api: httpx.AsyncClient, froze
             "method": "POST",
             "path": SEND,
             "latency": 0.0,
+            "hold": 0.0,
             "status": 503,
             "body": "daemon",
             "times": 5,
@@ -173,3 +174,13 @@ def test_fault_syntax() -> None:
     ]:
         with pytest.raises(ValueError):
             parse_fault(bad)
+
+
+async def test_hold_delays_the_answer_after_the_send_took_effect(frozen: Sandbox) -> None:
+    frozen.add_fault("POST /v1/transactions/send hold=5 times=1")
+    async with httpx.AsyncClient(base_url=frozen.url, timeout=0.3) as client:
+        with pytest.raises(httpx.ReadTimeout):
+            await client.post(
+                SEND, json=_send_body(frozen), headers={"Authorization": f"Bearer {frozen.token}"}
+            )
+    assert frozen.transaction_count() == 1  # created, though the client never heard back
