@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import Any
 
 import click
@@ -45,6 +46,24 @@ class _LazyGroup(click.Group):
         return command
 
 
+class _MaskSecrets(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        from runner.playbook.diagnostics import mask_secrets  # only when something is logged
+
+        record.msg, record.args = mask_secrets(record.getMessage()), None
+        return True
+
+
+def _configure_logging() -> None:
+    # Retries and other warnings go to stderr, one line each; nothing may show a token.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("waiaas-run: %(levelname)s: %(message)s"))
+    handler.addFilter(_MaskSecrets())
+    root = logging.getLogger("runner")
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+
+
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="waiaas-run")
 def main() -> None:
@@ -52,3 +71,5 @@ def main() -> None:
 
     `waiaas-run PLAYBOOK...` is short for `waiaas-run run PLAYBOOK...`.
     """
+    if not logging.getLogger("runner").handlers:
+        _configure_logging()

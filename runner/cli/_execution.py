@@ -115,6 +115,13 @@ def _decorate(function: F, outputs: tuple[str, ...]) -> F:
             "$WAIAAS_RUNNER_CONFIG, else ~/.config/waiaas-runner/config.yaml if present).",
         ),
         click.option(
+            "--request-timeout",
+            callback=_timeout,
+            default="30s",
+            show_default=True,
+            help="How long one HTTP call to the daemon may take before it counts as lost.",
+        ),
+        click.option(
             "--wait-lock",
             is_flag=True,
             help="If another process runs the same playbook, wait for it instead of exiting.",

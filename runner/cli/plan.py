@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -12,31 +13,7 @@ from runner.engine.launch import LaunchOptions
 
 @click.command("plan")
 @execution_options("text", "json", "markdown")
-def command(
-    playbooks: tuple[Path, ...],
-    daemon_url: str | None,
-    token_file: Path | None,
-    variables: dict[str, str],
-    sandbox: bool,
-    fixture: Path | None,
-    state: Path | None,
-    timeout: float | None,
-    output: str,
-    quiet: bool,
-    config: Path | None,
-    wait_lock: bool,
-) -> None:
+def command(playbooks: tuple[Path, ...], output: str, quiet: bool, **options: Any) -> None:
     """Perform the reads, evaluate conditions, simulate every send that would happen and
     chain projected balances through later steps. Nothing is sent, cancelled or recorded."""
-    options = LaunchOptions(
-        daemon_url=daemon_url,
-        token_file=token_file,
-        variables=variables,
-        state=state,
-        sandbox=sandbox,
-        fixture=fixture,
-        timeout=timeout,
-        config=config,
-        wait_lock=wait_lock,
-    )
-    run_playbooks("plan", playbooks, output, quiet, options)
+    run_playbooks("plan", playbooks, output, quiet, LaunchOptions(**options))

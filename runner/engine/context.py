@@ -71,6 +71,8 @@ class RunContext:
     # smallest units sent in this run, per symbol (max_per_run), and how many sends
     sent_this_run: dict[str, int] = field(default_factory=dict)
     sends_this_run: int = 0
+    # each step's declared output names, computed once per run (keyed by id(step))
+    declared_outputs: dict[int, list[str]] = field(default_factory=dict)
     config_limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from runner.client import WAIaaSError
 from runner.engine.context import RunContext
 from runner.engine.results import RunResult, StepResult, StepStatus
-from runner.engine.values import decode, encode, plain
-from runner.ledger import StepRecord
+from runner.engine.values import decode, encode
+from runner.ledger import SendState, StepRecord
 from runner.playbook import EvaluationError, truth
 from runner.playbook.values import Value, normalize
 from runner.steps.base import Runnable, StepModel
 from runner.steps.errors import SendStateUnknown, StepFailed
 
 __all__ = ["Reporter", "execute", "step_id_of"]
+
+log = logging.getLogger("runner.engine")
 
 
 class Reporter(Protocol):
@@ -51,6 +54,9 @@ async def execute(
             await _run_steps(context, reporter, result, resume or {})
     except TimeoutError:
         result.error = f"the run timed out after {timeout:g}s"
+        if (key := _send_in_flight(context)) is not None:
+            result.unknown_send = True
+            result.error += f" while send {key} was in flight; --resume settles it"
     result.duration = context.clock() - started
     reporter.run_finished(result)
     return result
@@ -62,23 +68,64 @@ async def _run_steps(
     result: RunResult,
     resume: Mapping[str, StepRecord],
 ) -> None:
-    for index, step in enumerate(context.playbook.steps):
-        step_id = step_id_of(step, index)
-        context.step_id = step_id
-        earlier = resume.get(step_id)
-        if earlier is not None and earlier.status in (StepStatus.OK, StepStatus.SKIPPED):
-            step_result = _resumed(context, step, index, step_id, earlier)
-        else:
-            reporter.step_started(index, step_id, step.name or step_id)
-            step_result = await _run_one(context, step, index, step_id)
-            _record(context, step_result)
-        result.steps.append(step_result)
-        reporter.step_finished(step_result)
-        if step_result.status is StepStatus.UNKNOWN:
-            result.unknown_send = True
+    records = _Records(context)
+    try:
+        for index, step in enumerate(context.playbook.steps):
+            step_id = step_id_of(step, index)
+            context.step_id = step_id
+            earlier = resume.get(step_id)
+            if earlier is not None and earlier.status in (StepStatus.OK, StepStatus.SKIPPED):
+                step_result = _resumed(context, step, index, step_id, earlier)
+            else:
+                reporter.step_started(index, step_id, step.name or step_id)
+                if step.kind == "send":  # what decided this send is on disk before it posts
+                    records.flush()
+                step_result = await _run_one(context, step, index, step_id)
+                records.add(step_result)
+                if step.kind == "send":
+                    records.flush()
+            result.steps.append(step_result)
+            reporter.step_finished(step_result)
+            if step_result.status is StepStatus.UNKNOWN:
+                result.unknown_send = True
+                return
+            if step_result.status is StepStatus.FAILED and not step_result.tolerated:
+                return
+    finally:
+        records.flush()
+
+
+class _Records:
+    """Step results on their way to the ledger, written in batches.
+
+    One commit per step would cost more than the step's HTTP call; a read step whose
+    record is lost in a crash just runs again on --resume. Around every send the batch is
+    written, and send intents themselves are committed by the send protocol.
+    """
+
+    def __init__(self, context: RunContext) -> None:
+        self.context = context
+        self.pending: list[StepRecord] = []
+
+    def add(self, result: StepResult) -> None:
+        if self.context.ledger is None or self.context.planning:
             return
-        if step_result.status is StepStatus.FAILED and not step_result.tolerated:
-            return
+        finished = self.context.clock()
+        self.pending.append(
+            StepRecord(
+                step_id=result.step_id,
+                status=result.status.value,
+                output=encode(result.values),
+                error=result.reason,
+                started_at=finished - result.duration,
+                finished_at=finished,
+            )
+        )
+
+    def flush(self) -> None:
+        if self.pending and self.context.ledger is not None:
+            self.context.ledger.save_steps(self.pending, self.context.run_id)
+            self.pending = []
 
 
 async def _run_one(context: RunContext, step: StepModel, index: int, step_id: str) -> StepResult:
@@ -95,7 +142,7 @@ async def _run_one(context: RunContext, step: StepModel, index: int, step_id: st
             status=status,
             duration=context.clock() - started,
             reason=reason,
-            output={name: plain(value) for name, value in values.items()},
+            values=values,
             tolerated=status is StepStatus.FAILED and step.continue_on_error,
         )
 
@@ -105,8 +152,10 @@ async def _run_one(context: RunContext, step: StepModel, index: int, step_id: st
         seconds = step.timeout.total_seconds() if step.timeout is not None else None
         try:
             async with asyncio.timeout(seconds):
-                output = await _runnable(step).run(context)
+                output = await cast(Runnable, step).run(context)
         except TimeoutError:
+            if (key := _send_in_flight(context)) is not None:
+                raise SendStateUnknown(key, f"the step timed out after {seconds:g}s") from None
             raise StepFailed(f"timed out after {seconds:g}s (timeout: on the step)") from None
     except SendStateUnknown as unknown:
         return finish(StepStatus.UNKNOWN, {}, str(unknown))
@@ -114,12 +163,22 @@ async def _run_one(context: RunContext, step: StepModel, index: int, step_id: st
         return finish(StepStatus.FAILED, failure.output, failure.message)
     except (WAIaaSError, EvaluationError) as error:
         return finish(StepStatus.FAILED, {}, str(error))
+    except Exception as error:  # a bug of ours: say so, keep the record, no traceback
+        log.exception("step %s: internal error", step_id)
+        reason = f"internal error in waiaas-runner ({type(error).__name__}: {error})"
+        if (key := _send_in_flight(context)) is not None:
+            return finish(StepStatus.UNKNOWN, {}, str(SendStateUnknown(key, reason)))
+        return finish(StepStatus.FAILED, {}, f"{reason}; please report it")
     return finish(StepStatus.OK, output, None)
 
 
-def _runnable(step: StepModel) -> Runnable:
-    assert isinstance(step, Runnable), f"step kind {step.kind} has no run()"
-    return step
+def _send_in_flight(context: RunContext) -> str | None:
+    """The current step's send key when it was interrupted after its intent was written:
+    the request may have reached the daemon, so the send is in an unknown state."""
+    if context.ledger is None or context.planning:
+        return None
+    intent = context.ledger.send(context.send_key())
+    return intent.key if intent is not None and intent.state is SendState.INTENDED else None
 
 
 def _outputs(
@@ -127,23 +186,13 @@ def _outputs(
 ) -> dict[str, Value]:
     # Every declared output exists, null when the step did not produce it, so conditions
     # on a skipped or failed step read null instead of crashing.
-    values: dict[str, Value] = dict.fromkeys(step.declared_outputs(context.facts))
+    declared = context.declared_outputs.get(id(step))
+    if declared is None:
+        declared = context.declared_outputs[id(step)] = list(step.declared_outputs(context.facts))
+    values: dict[str, Value] = dict.fromkeys(declared)
     values.update({name: normalize(value) for name, value in output.items()})
     values["skipped"] = skipped
     return values
-
-
-def _record(context: RunContext, result: StepResult) -> None:
-    if context.ledger is None or context.planning:
-        return
-    context.ledger.save_step(
-        context.run_id,
-        result.step_id,
-        result.status.value,
-        encode(context.outputs.get(result.step_id, {})),
-        result.reason,
-        context.clock() - result.duration,
-    )
 
 
 def _resumed(
@@ -160,6 +209,6 @@ def _resumed(
         status=StepStatus(record.status),
         duration=0.0,
         reason="finished in an earlier attempt of this run",
-        output={name: plain(value) for name, value in values.items()},
+        values=values,
         resumed=True,
     )

@@ -8,11 +8,12 @@ cannot be rendered into a memo or a log line.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import secrets
 import tempfile
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,6 +51,8 @@ class LaunchOptions:
     retry_policy: RetryPolicy | None = None
     config: Path | None = None
     wait_lock: bool = False
+    request_timeout: float = 30.0  # seconds for one HTTP call to the daemon
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # polls and retries wait here
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -171,8 +174,12 @@ class LockBusy(Exception):
 
 
 @contextlib.asynccontextmanager
-async def _playbook_lock(ledger: Ledger, name: str, wait: bool) -> AsyncIterator[None]:
-    """One run per playbook at a time, across processes sharing the ledger."""
+async def _playbook_lock(ledger: Ledger, name: str, wait: bool, mode: Mode) -> AsyncIterator[None]:
+    """One run per playbook at a time, across processes sharing the ledger (a plan reads
+    only, so it never waits for a run)."""
+    if mode == "plan":
+        yield
+        return
     folder = ledger.path.parent / "locks"
     folder.mkdir(exist_ok=True)
     lock = AsyncFileLock(folder / f"playbook-{name}.lock")
@@ -197,7 +204,7 @@ async def launch(
     env = _environment(playbook, options.environ)
     config = load_config(options.config or default_config_path(options.environ))
     with _ledger(options) as ledger:
-        async with _playbook_lock(ledger, playbook.name, options.wait_lock):
+        async with _playbook_lock(ledger, playbook.name, options.wait_lock, mode):
             run_id = options.run_id or new_run_id()
             resume = None
             if options.resume:
@@ -208,7 +215,12 @@ async def launch(
                 resume = ledger.steps(run_id)
             async with (
                 _daemon(playbook, path, options, env) as (url, token),
-                WAIaaSClient(url, token, retry_policy=options.retry_policy) as client,
+                WAIaaSClient(
+                    url,
+                    token,
+                    retry_policy=options.retry_policy,
+                    timeout=options.request_timeout,
+                ) as client,
             ):
                 context = RunContext(
                     playbook=playbook,
@@ -219,6 +231,7 @@ async def launch(
                     ledger=ledger,
                     on_log=reporter.log,
                     config_limits=config.limits,
+                    sleep=options.sleep,
                 )
                 context.set_vars(options.variables)
                 if mode == "run":

@@ -50,6 +50,9 @@ class PlanTextReporter(TextReporter):
     def run_finished(self, result: RunResult) -> None:
         self._stop_status()
         rows = planned_sends(result)
+        if self.quiet:
+            super().run_finished(result)
+            return
         if rows:
             self._print("[bold]Sends this run would make[/] (nothing was sent):")
         else:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+from functools import cached_property
 from typing import Any
+
+from runner.engine.values import plain
+from runner.playbook.values import Value
 
 __all__ = ["ExitCode", "RunResult", "StepResult", "StepStatus"]
 
@@ -32,9 +37,14 @@ class StepResult:
     status: StepStatus
     duration: float
     reason: str | None = None
-    output: dict[str, Any] = field(default_factory=dict)
+    values: Mapping[str, Value] = field(default_factory=dict)  # what expressions read
     tolerated: bool = False  # failed, but continue_on_error let the run go on
     resumed: bool = False  # taken from the ledger of an earlier attempt of this run
+
+    @cached_property
+    def output(self) -> dict[str, Any]:
+        """The outputs as plain JSON values, for people and reports (computed on demand)."""
+        return {name: plain(value) for name, value in self.values.items()}
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -3,31 +3,46 @@ what already happened (a webhook that is down must not hide a send)."""
 
 from __future__ import annotations
 
-import logging
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 __all__ = ["WebhookError", "post_event"]
-
-log = logging.getLogger("runner.engine")
 
 
 class WebhookError(Exception):
     pass
 
 
+def _transient(error: BaseException) -> bool:
+    # A bad URL or a 4xx will not heal; a timeout, a dropped connection or a 5xx may.
+    if isinstance(error, httpx.HTTPStatusError):
+        return error.response.status_code >= 500 or error.response.status_code == 429
+    return isinstance(
+        error, httpx.TimeoutException | httpx.NetworkError | httpx.RemoteProtocolError
+    )
+
+
 async def post_event(
-    url: str, event: dict[str, Any], *, attempts: int = 3, timeout: float = 10.0
+    url: str,
+    event: dict[str, Any],
+    *,
+    attempts: int = 3,
+    timeout: float = 10.0,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> None:
-    """POST ``event`` as JSON; raises :class:`WebhookError` once every attempt failed."""
+    """POST ``event`` as JSON; raises :class:`WebhookError` once it cannot be delivered.
+    Messages never quote the URL (a webhook URL often carries a secret)."""
     try:
         async with httpx.AsyncClient(timeout=timeout) as http:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(attempts),
                 wait=wait_exponential(multiplier=0.5, max=4),
-                retry=retry_if_exception_type((httpx.TransportError, httpx.HTTPStatusError)),
+                retry=retry_if_exception(_transient),
+                sleep=sleep,
                 reraise=True,
             ):
                 with attempt:

@@ -143,7 +143,9 @@ class Ledger:
         self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")  # an intent must survive a power cut
+        # Step records survive a crash of this process (WAL); send intents also survive a
+        # power cut: their writes switch to FULL (an fsync each), see _write(durable=True).
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
@@ -156,14 +158,20 @@ class Ledger:
         self.close()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
+    def _write(self, *, durable: bool = False) -> Iterator[sqlite3.Connection]:
+        if durable:
+            self._db.execute("PRAGMA synchronous=FULL")
         try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        finally:
+            if durable:
+                self._db.execute("PRAGMA synchronous=NORMAL")
 
     # -- runs and steps ------------------------------------------------------------------
 
@@ -217,18 +225,27 @@ class Ledger:
         error: str | None,
         started_at: float,
     ) -> None:
+        self.save_steps(
+            [StepRecord(step_id, status, output, error, started_at, self._clock())], run_id
+        )
+
+    def save_steps(self, records: list[StepRecord], run_id: str) -> None:
+        """Several step results in one transaction (a run buffers its read steps)."""
         with self._write() as db:
-            db.execute(
+            db.executemany(
                 "INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    run_id,
-                    step_id,
-                    status,
-                    None if output is None else json.dumps(output, default=str),
-                    error,
-                    started_at,
-                    self._clock(),
-                ),
+                [
+                    (
+                        run_id,
+                        record.step_id,
+                        record.status,
+                        None if record.output is None else json.dumps(record.output, default=str),
+                        record.error,
+                        record.started_at,
+                        record.finished_at,
+                    )
+                    for record in records
+                ],
             )
 
     def steps(self, run_id: str) -> dict[str, StepRecord]:
@@ -265,7 +282,7 @@ class Ledger:
     ) -> SendIntent:
         """Commit the intent; if the key already has one, return that one untouched."""
         now = self._clock()
-        with self._write() as db:
+        with self._write(durable=True) as db:
             db.execute(
                 "INSERT INTO sends (key, run_id, playbook, step_id, wallet_id, network, "
                 "to_address, amount_raw, symbol, request, state, intended_at, updated_at) "
@@ -351,7 +368,7 @@ class Ledger:
 
     def _update(self, key: str, **fields: Any) -> None:
         assignments = ", ".join(f"{name} = ?" for name in fields)
-        with self._write() as db:
+        with self._write(durable=True) as db:
             changed = db.execute(
                 f"UPDATE sends SET {assignments}, updated_at = ? WHERE key = ?",
                 (*fields.values(), self._clock(), key),

@@ -84,6 +84,7 @@ class _Checks:
                 yield from self.amount(path, leaf)
             elif isinstance(leaf, Template | Expression):
                 yield from self.expression(path, leaf)
+                yield from self.secret_references(path, leaf)
             elif isinstance(leaf, _Problem):
                 yield self.source.diagnostic(path, leaf.message, offset=leaf.offset)
         yield from self.sends()
@@ -180,6 +181,34 @@ class _Checks:
             self.facts.units.resolve(literal)
         except AmountError as error:
             yield self.source.diagnostic(path, str(error))
+
+    def secret_references(self, path: KeyPath, leaf: Template | Expression) -> Iterator[Diagnostic]:
+        """The session token may only feed daemon.token: anywhere else it could be printed
+        (a log line) or sent (a memo)."""
+        if path == ("daemon", "token"):
+            return
+        token = self.playbook.daemon.token
+        secret = {"WAIAAS_SESSION_TOKEN"} | {
+            name
+            for p in (token.placeholders if token else [])
+            for root, name in referenced(p.expression)
+            if root == "env"
+        }
+        parts = (
+            [(leaf, 0)]
+            if isinstance(leaf, Expression)
+            else [(p.expression, p.offset) for p in leaf.placeholders]
+        )
+        for expression, offset in parts:
+            for root, name in sorted(referenced(expression)):
+                if root == "env" and name in secret:
+                    yield self.located(
+                        path,
+                        leaf,
+                        f"env.{name} holds the session token; it can only be used in "
+                        "daemon.token, so it never reaches a log, a memo or a message",
+                        offset,
+                    )
 
     def scope(self, path: KeyPath) -> Scope:
         section = str(path[0])

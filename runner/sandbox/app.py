@@ -208,24 +208,8 @@ class DaemonRoutes:
         body = await _json_body(request)
         send = parse_send(self.core, session, body, request.query.get("walletId"))
         now = self.core.clock()
-        tx = TxRow(
-            id=self.core.new_id(),
-            wallet_id=send.wallet.id,
-            type=send.type,
-            status="PENDING",
-            tier=None,
-            chain=send.wallet.chain,
-            network=send.network.name,
-            to_address=send.to,
-            amount=str(send.amount),
-            token_address=send.token.address if send.token else None,
-            token_symbol=send.token.symbol if send.token else None,
-            token_decimals=send.token.decimals if send.token else None,
-            memo=send.memo,
-            tx_hash=None,
-            error=None,
-            created_at=now,
-            next_at=now + self.core.fixture.timings.pipeline_seconds,
+        tx = send.pending_row(
+            self.core.new_id(), now, now + self.core.fixture.timings.pipeline_seconds
         )
         self.core.lifecycle.accept(tx)
         return web.json_response({"id": tx.id, "status": "PENDING"}, status=201)

@@ -15,7 +15,7 @@ from typing import Any
 from runner.sandbox.core import SandboxCore
 from runner.sandbox.errors import DaemonError, validation_error
 from runner.sandbox.networks import Network, auto_network, lookup_network, networks_for
-from runner.sandbox.state import SessionRow, WalletRow
+from runner.sandbox.state import SessionRow, TxRow, WalletRow
 
 _INTEGER = re.compile(r"^\d+$")
 _DAEMON_TYPES = (
@@ -46,6 +46,28 @@ class SendRequest:
     amount: int
     token: TokenRef | None
     memo: str | None
+
+    def pending_row(self, tx_id: str, created_at: float, next_at: float | None) -> TxRow:
+        """The PENDING row this request becomes (a send stores it; a dry run only probes)."""
+        return TxRow(
+            id=tx_id,
+            wallet_id=self.wallet.id,
+            type=self.type,
+            status="PENDING",
+            tier=None,
+            chain=self.wallet.chain,
+            network=self.network.name,
+            to_address=self.to,
+            amount=str(self.amount),
+            token_address=self.token.address if self.token else None,
+            token_symbol=self.token.symbol if self.token else None,
+            token_decimals=self.token.decimals if self.token else None,
+            memo=self.memo,
+            tx_hash=None,
+            error=None,
+            created_at=created_at,
+            next_at=next_at,
+        )
 
 
 def parse_send(

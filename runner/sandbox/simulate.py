@@ -10,30 +10,12 @@ from typing import Any
 
 from runner.sandbox.bodies import SendRequest
 from runner.sandbox.core import SandboxCore
-from runner.sandbox.state import NATIVE, TxRow
+from runner.sandbox.state import NATIVE
 
 
 def dry_run(core: SandboxCore, send: SendRequest) -> dict[str, Any]:
     network = send.network
-    probe = TxRow(
-        id="00000000-0000-7000-8000-000000000000",
-        wallet_id=send.wallet.id,
-        type=send.type,
-        status="PENDING",
-        tier=None,
-        chain=send.wallet.chain,
-        network=network.name,
-        to_address=send.to,
-        amount=str(send.amount),
-        token_address=send.token.address if send.token else None,
-        token_symbol=send.token.symbol if send.token else None,
-        token_decimals=send.token.decimals if send.token else None,
-        memo=send.memo,
-        tx_hash=None,
-        error=None,
-        created_at=core.clock(),
-        next_at=None,
-    )
+    probe = send.pending_row("00000000-0000-7000-8000-000000000000", core.clock(), None)
     lifecycle = core.lifecycle
     denial = lifecycle.denial(probe)
     decision = lifecycle.tier_for(probe)

@@ -32,8 +32,6 @@ class AssetsStep(StepModel):
     assets: AssetsSettings
 
     async def run(self, context: RunContext) -> StepOutput:
-        from decimal import Decimal
-
         from runner.client import to_token_units
         from runner.playbook import Amount
 
@@ -42,12 +40,17 @@ class AssetsStep(StepModel):
         network = context.render_text(settings.network) if settings.network else wallet.network
         answer = await context.client.get_assets(network, wallet_id=wallet.id)
         resolved = answer.network or network or ""
+
+        def projected(symbol: str) -> int:  # plan mode: what earlier planned sends changed
+            return context.projected.get((wallet.id or "", resolved, symbol), 0)
+
+        # a declared token the daemon leaves out (it omits zero balances) reads as 0
         balances: dict[str, Amount] = {
-            symbol: Amount(Decimal(0), symbol)
+            symbol: Amount(to_token_units(projected(symbol), token.decimals), symbol)
             for symbol, token in context.playbook.tokens.items()
             if token.network.source == resolved
         }
         for asset in answer.assets:
-            raw = asset.raw + context.projected.get((wallet.id or "", resolved, asset.symbol), 0)
+            raw = asset.raw + projected(asset.symbol)
             balances[asset.symbol] = Amount(to_token_units(raw, asset.decimals), asset.symbol)
         return {"balances": balances, "symbols": sorted(balances), "count": len(answer.assets)}

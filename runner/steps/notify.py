@@ -46,7 +46,7 @@ class NotifyStep(StepModel):
             "message": message,
         }
         try:
-            await post_event(context.render_text(target), event)
+            await post_event(context.render_text(target), event, sleep=context.sleep)
         except WebhookError as error:
             raise StepFailed(f"notify: {error}", {"delivered": False}) from None
         return {"delivered": True}

@@ -87,7 +87,9 @@ class SendStep(StepModel):
             "limits": applied,
         }
         if context.planning:
-            return output | await _simulate(context, wallet, to, raw, token, memo, holding)
+            planned = await _simulate(context, wallet, to, raw, token, memo, holding)
+            _count_sent(context, amount.symbol, raw)  # so max_per_run judges later sends alike
+            return output | planned
         accepted = await sending.send_exactly_once(
             context,
             wallet,
@@ -98,8 +100,7 @@ class SendStep(StepModel):
             memo=memo,
             network=holding.network,
         )
-        context.sent_this_run[amount.symbol] = context.sent_this_run.get(amount.symbol, 0) + raw
-        context.sends_this_run += 1
+        _count_sent(context, amount.symbol, raw)
         # The answer means accepted (PENDING); the tier shows once the daemon's policy ran,
         # so a wait step reports it. In a plan the dry run tells it.
         return output | {
@@ -109,6 +110,11 @@ class SendStep(StepModel):
             "tier": None,
             "adopted": accepted.adopted,
         }
+
+
+def _count_sent(context: RunContext, symbol: str, raw: int) -> None:
+    context.sent_this_run[symbol] = context.sent_this_run.get(symbol, 0) + raw
+    context.sends_this_run += 1
 
 
 def _amount_value(context: RunContext, written: AmountLiteral | RawAmount | Template) -> Amount:
@@ -148,6 +154,13 @@ async def _simulate(
             target = (other.id or "", holding.network or "", holding.symbol)
             context.projected[target] = context.projected.get(target, 0) + raw
     warnings = [f"{w.get('code')}: {w.get('message')}" for w in simulation.warnings]
+    # the dry run only knows the real balance; earlier planned sends are ours to count
+    fee_here = int(fee_raw) if fee_symbol == holding.symbol and fee_raw.isdigit() else 0
+    if holding.raw < raw + fee_here:
+        warnings.append(
+            f"PROJECTED_BALANCE: {wallet.label} would hold {holding.amount} by then, "
+            "less than this send needs"
+        )
     if not simulation.success:
         reason = simulation.policy.get("reason") or "denied by the daemon's policy"
         warnings.insert(0, f"the daemon would refuse this send: {reason}")

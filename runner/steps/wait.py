@@ -71,7 +71,10 @@ class WaitStep(StepModel):
         delay = min(interval, 1.0)
         seen: str | None = None
         while True:
-            tx = await context.client.get_transaction(tx_id)
+            try:
+                tx = await context.client.get_transaction(tx_id)
+            except ValueError as error:  # not an id at all: rendered from the wrong value
+                raise StepFailed(f"cannot wait for {settings.transaction}: {error}") from None
             if tx.status.value != seen:
                 seen = tx.status.value
                 tier = f" (tier {tx.tier})" if tx.tier else ""

@@ -104,6 +104,13 @@ def test_to_token_units_is_exact() -> None:
     assert to_token_units(10**40 + 1, 18) == Decimal("10000000000000000000000.000000000000000001")
 
 
+def test_to_token_units_reads_naturally() -> None:
+    assert str(to_token_units(10**19, 18)) == "10"
+    assert str(to_token_units(15 * 10**17, 18)) == "1.5"
+    assert str(to_token_units(0, 18)) == "0"
+    assert str(to_token_units(-5, 2)) == "-0.05"
+
+
 def test_connect_info_wallet_lookup() -> None:
     info = ConnectInfo.model_validate(recorded.CONNECT_INFO)
     wallet = info.wallet_named("treasury")

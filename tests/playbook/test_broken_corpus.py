@@ -271,6 +271,13 @@ CASES: list[tuple[str, str, list[str]]] = [
         ],
     ),
     (
+        "token_read_outside_daemon",
+        'steps:\n  - log: "token ${{ env.TOKEN }}"\n',
+        [
+            "p.yaml:8:21: steps[0].log: env.TOKEN holds the session token; it can only be used in daemon.token, so it never reaches a log, a memo or a message"
+        ],
+    ),
+    (
         "token_not_a_reference",
         FULL
         + 'version: 1\nname: t\ndaemon: {url: "http://127.0.0.1:3100", token: my-token}\nsteps:\n  - log: hi\n',
