@@ -12,7 +12,7 @@ from runner.engine.context import RunContext
 from runner.engine.results import RunResult, StepResult, StepStatus
 from runner.engine.values import decode, encode
 from runner.ledger import SendState, StepRecord
-from runner.playbook import EvaluationError, truth
+from runner.playbook import Amount, EvaluationError, truth
 from runner.playbook.values import Value, normalize
 from runner.steps.base import Runnable, StepModel
 from runner.steps.errors import SendStateUnknown, StepFailed
@@ -201,6 +201,13 @@ def _resumed(
     decoded = decode(record.output or {})
     values: dict[str, Value] = dict(decoded) if isinstance(decoded, dict) else {}
     context.outputs[step_id] = values
+    amount, raw = values.get("amount"), values.get("raw")
+    if step.kind == "send" and values.get("sent") is True and isinstance(amount, Amount):
+        # the earlier attempt's send still counts against this run's limits
+        context.sent_this_run[amount.symbol] = context.sent_this_run.get(amount.symbol, 0) + int(
+            str(raw)
+        )
+        context.sends_this_run += 1
     return StepResult(
         index=index,
         step_id=step_id,

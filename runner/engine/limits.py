@@ -85,7 +85,11 @@ async def _check(
             )
         applied.append(f"max_per_run {cap}")
     if (cap := caps["max_per_day"]) is not None:
-        spent = context.ledger.spent_since(symbol, context.clock() - DAY) if context.ledger else 0
+        spent = (
+            context.ledger.spent_since(symbol, context.clock() - DAY, excluding=context.send_key())
+            if context.ledger
+            else 0
+        )
         if spent + raw > cap.to_raw(decimals):
             raise violated(
                 "max_per_day",

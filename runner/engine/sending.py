@@ -26,7 +26,11 @@ from runner.engine.failpoints import failpoint
 from runner.ledger import Ledger, SendIntent, SendState, Verdict, reconcile
 from runner.steps.errors import SendStateUnknown, StepFailed
 
-__all__ = ["Accepted", "send_exactly_once"]
+__all__ = ["RECONCILE_GRACE_SECONDS", "Accepted", "send_exactly_once"]
+
+# The daemon inserts a send's row within milliseconds of reading it; two seconds leave a
+# wide margin before an absence is taken as proof.
+RECONCILE_GRACE_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -55,30 +59,32 @@ async def send_exactly_once(
         request = transfer_body(to, raw, None, token, memo, network, wallet.id)
     except ValueError as error:
         raise StepFailed(str(error)) from None
-    intent = ledger.send(key)
-    if intent is not None:
-        adopted = await _settle_earlier_attempt(context, ledger, intent)
-        if adopted is not None:
-            return adopted
-        intent = ledger.reopen(key, request)
-    else:
-        failpoint("before-intent")
-        intent = ledger.intend_send(
-            key=key,
-            run_id=context.run_id,
-            playbook=context.playbook.name,
-            step_id=context.step_id,
-            wallet_id=wallet.id,
-            network=network,
-            to_address=to,
-            amount_raw=raw,
-            symbol=symbol,
-            request=request,
-        )
-    failpoint("after-intent")
-    attempts = context.client.retry_policy.max_retries + 1
+    # The whole protocol holds the wallet's lock: a reconciliation must not run while
+    # another send from this wallet is between its POST and its answer, or it could adopt
+    # that send's transaction as its own.
     async with context.wallet_lock(wallet):
-        for attempt in range(attempts):
+        intent = ledger.send(key)
+        if intent is not None:
+            adopted = await _settle_earlier_attempt(context, ledger, intent)
+            if adopted is not None:
+                return adopted
+            intent = ledger.reopen(key, request)
+        else:
+            failpoint("before-intent")
+            intent = ledger.intend_send(
+                key=key,
+                run_id=context.run_id,
+                playbook=context.playbook.name,
+                step_id=context.step_id,
+                wallet_id=wallet.id,
+                network=network,
+                to_address=to,
+                amount_raw=raw,
+                symbol=symbol,
+                request=request,
+            )
+        failpoint("after-intent")
+        for attempt in range(context.client.retry_policy.max_retries + 1):
             if attempt:  # the last attempt was lost and provably absent: another is safe
                 intent = ledger.reopen(key, request)
             result = await _post(context, ledger, intent)
@@ -114,6 +120,9 @@ async def _post(context: RunContext, ledger: Ledger, intent: SendIntent) -> Acce
             wallet_id=request.get("walletId"),
         )
     except AmbiguousSendError as error:
+        # A request the daemon is still working on would not be in the list yet: give it
+        # a moment before concluding anything from its absence.
+        await context.sleep(RECONCILE_GRACE_SECONDS)
         return await _reconcile(context, ledger, intent, error.message)
     except WAIaaSError as error:  # the daemon refused, or the request never left
         ledger.mark_not_sent(intent.key, str(error))

@@ -359,10 +359,12 @@ class Ledger:
         rows = self._db.execute("SELECT tx_id FROM sends WHERE tx_id IS NOT NULL")
         return {row["tx_id"] for row in rows}
 
-    def spent_since(self, symbol: str, since: float) -> int:
-        """Smallest units of ``symbol`` that may have left since ``since``, in-flight included."""
+    def spent_since(self, symbol: str, since: float, *, excluding: str | None = None) -> int:
+        """Smallest units of ``symbol`` that may have left since ``since``, in-flight
+        included; ``excluding`` leaves out one key (a send judging itself on --resume)."""
         rows = self._db.execute(
-            "SELECT * FROM sends WHERE symbol = ? AND intended_at >= ?", (symbol, since)
+            "SELECT * FROM sends WHERE symbol = ? AND intended_at >= ? AND key IS NOT ?",
+            (symbol, since, excluding),
         )
         return sum(intent.amount_raw for intent in map(_intent, rows) if intent.counts_as_spent)
 
