@@ -243,10 +243,17 @@ class WAIaaSClient:
         auth: bool = True,
     ) -> M:
         what = f"{method} {path}"
-        retrying = self.retry_policy.retrying(idempotent=idempotent, what=what)
         try:
-            async for attempt in retrying:
+            # Most calls succeed at once; the retry machinery is built only when one fails.
+            return await self._attempt(method, path, model, params, json, auth)
+        except (WAIaaSError, httpx.TransportError) as exc:
+            first_failure: BaseException | None = exc
+        try:
+            async for attempt in self.retry_policy.retrying(idempotent=idempotent, what=what):
                 with attempt:
+                    if first_failure is not None:  # replayed as attempt 1: same waits, logs
+                        failure, first_failure = first_failure, None
+                        raise failure
                     return await self._attempt(method, path, model, params, json, auth)
         except WAIaaSError as exc:
             if not idempotent and not exc.daemon_body and not isinstance(exc, TransportError):

@@ -111,13 +111,15 @@ class PolicyTier(_OpenEnum):
 
 def to_token_units(raw: int | str, decimals: int) -> Decimal:
     """Exact conversion of a smallest-unit integer to token units (no float, no rounding)."""
-    value, exponent = int(raw), -decimals
-    # Trailing zeros of the fraction are dropped, so 10**19 wei reads 10, not 10.000…0.
-    while exponent < 0 and value % 10 == 0:
-        value, exponent = value // 10, exponent + 1
-    # Built from digits, not by arithmetic: a Decimal context would round past 28 digits.
-    digits = tuple(int(digit) for digit in str(abs(value)))
-    return Decimal((int(value < 0), digits, exponent))
+    value = int(raw)
+    digits = str(abs(value))
+    if decimals > 0:  # placed by text, not arithmetic: a Decimal context rounds past 28 digits
+        padded = digits.rjust(decimals + 1, "0")
+        whole, fraction = padded[:-decimals], padded[-decimals:].rstrip("0")
+        digits = f"{whole}.{fraction}" if fraction else whole  # 10**19 wei reads 10
+    elif decimals < 0:
+        digits += "0" * -decimals
+    return Decimal(f"-{digits}" if value < 0 else digits)
 
 
 class DaemonModel(BaseModel):

@@ -204,7 +204,9 @@ class RunContext:
                 return
             folder = self.ledger.path.parent / "locks"
             folder.mkdir(exist_ok=True)
-            async with AsyncFileLock(folder / f"wallet-{wallet.id or 'default'}.lock"):
+            async with AsyncFileLock(
+                folder / f"wallet-{wallet.id or 'default'}.lock", run_in_executor=False
+            ):
                 yield
 
 

@@ -182,7 +182,7 @@ async def _playbook_lock(ledger: Ledger, name: str, wait: bool, mode: Mode) -> A
         return
     folder = ledger.path.parent / "locks"
     folder.mkdir(exist_ok=True)
-    lock = AsyncFileLock(folder / f"playbook-{name}.lock")
+    lock = AsyncFileLock(folder / f"playbook-{name}.lock", run_in_executor=False)
     try:
         await lock.acquire(timeout=-1 if wait else 0)
     except Timeout:

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Context, Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from runner.client import (
@@ -131,3 +133,11 @@ def test_token_spec_needs_identity() -> None:
     assert TokenSpec(asset_id="eip155:1/erc20:0xa0b8").asset_id
     with pytest.raises(ValidationError):
         TokenSpec(address="0x1", decimals=19, symbol="X")
+
+
+@given(raw=st.integers(min_value=-(10**60), max_value=10**60), decimals=st.integers(0, 36))
+def test_to_token_units_round_trips_exactly(raw: int, decimals: int) -> None:
+    value = to_token_units(raw, decimals)
+    wide = Context(prec=200)
+    assert value.scaleb(decimals, wide) == raw
+    assert "E" not in format(value, "f")
