@@ -100,24 +100,19 @@ class Control:
         return tx
 
     async def approve(self, request: web.Request) -> web.Response:
-        tx = self._tx(request)
-        try:
-            self.core.lifecycle.approve(tx)
-        except TransitionError as error:
-            raise ControlError(409, f"cannot approve: {error}") from None
-        return web.json_response(
-            {"id": tx.id, "status": "EXECUTING", "approvedAt": int(self.core.clock())}
-        )
+        return self._decide(request, "approve", "EXECUTING", "approvedAt")
 
     async def reject(self, request: web.Request) -> web.Response:
+        return self._decide(request, "reject", "CANCELLED", "rejectedAt")
+
+    def _decide(self, request: web.Request, verb: str, status: str, stamp: str) -> web.Response:
+        """The owner's decision on an APPROVAL-tier transaction, answered as the daemon does."""
         tx = self._tx(request)
         try:
-            self.core.lifecycle.reject(tx)
+            getattr(self.core.lifecycle, verb)(tx)
         except TransitionError as error:
-            raise ControlError(409, f"cannot reject: {error}") from None
-        return web.json_response(
-            {"id": tx.id, "status": "CANCELLED", "rejectedAt": int(self.core.clock())}
-        )
+            raise ControlError(409, f"cannot {verb}: {error}") from None
+        return web.json_response({"id": tx.id, "status": status, stamp: int(self.core.clock())})
 
     async def count(self, request: web.Request) -> web.Response:
         self.core.lifecycle.advance()

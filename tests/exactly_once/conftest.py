@@ -13,7 +13,7 @@ import fnmatch
 import socket
 import textwrap
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +23,12 @@ import pytest
 import runner.engine.launch
 from runner.client import RetryPolicy, WAIaaSClient
 from runner.engine.launch import LaunchOptions, launch
-from runner.engine.results import RunResult, StepResult
+from runner.engine.results import RunResult
 from runner.ledger import Ledger, SendIntent
 from runner.playbook import load_playbook
 from runner.sandbox import Clock, Sandbox
 from runner.sandbox.fixture import Fixture, Timings, load_fixture
+from tests.engine.conftest import Collector
 
 NAME = "exactly-once"
 HEAD = f"""\
@@ -65,27 +66,6 @@ def dead_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     return port
-
-
-@dataclass
-class Collector:
-    """A reporter that keeps what it is told."""
-
-    finished: list[StepResult] = field(default_factory=list)
-    logs: list[tuple[str, str]] = field(default_factory=list)
-    result: RunResult | None = None
-
-    def step_started(self, index: int, step_id: str, label: str) -> None:
-        pass
-
-    def step_finished(self, result: StepResult) -> None:
-        self.finished.append(result)
-
-    def log(self, level: str, message: str) -> None:
-        self.logs.append((level, message))
-
-    def run_finished(self, result: RunResult) -> None:
-        self.result = result
 
 
 class GatedSleep:
