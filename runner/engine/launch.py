@@ -25,6 +25,7 @@ from runner.engine.config import default_config_path, load_config
 from runner.engine.context import Mode, RunContext, UsageError
 from runner.engine.executor import Reporter, execute
 from runner.engine.results import RunResult
+from runner.engine.run_events import notify_run
 from runner.ledger import Ledger, default_ledger_path
 from runner.playbook import EvalContext, EvaluationError, Playbook, Template, UnitTable, render
 from runner.playbook.facts import referenced
@@ -239,6 +240,7 @@ async def launch(
                 result = await execute(context, reporter, timeout=options.timeout, resume=resume)
                 if mode == "run":
                     ledger.finish_run(run_id, _run_status(result), int(result.exit_code))
+                    await notify_run(context, result)
                 return result
 
 

@@ -274,3 +274,41 @@ async def test_the_session_token_is_never_readable_by_a_step(engine: Engine) -> 
     everything = repr(result) + repr(reporter)
     assert engine.sandbox.token not in everything
     assert engine.sandbox.token.split(".")[-1] not in everything
+
+
+async def test_the_playbook_notify_hook_reports_sends_and_failures(
+    engine: Engine, webhook: Webhook
+) -> None:
+    result, _ = await engine.run(
+        f"""
+        notify: {{ webhook: "{webhook.url}", on: [send, failure, success] }}
+        steps:
+          - id: fund
+            send: {{ from: treasury, to: agent, amount: "0.001 ETH" }}
+          - assert: "false"
+            message: stop here
+        """
+    )
+    assert result.exit_code is ExitCode.FAILED
+    send, failure = webhook.received
+    assert send["event"] == "send" and send["step"] == "fund" and send["amount"] == "0.001 ETH"
+    assert send["id"] == step(result, "fund").output["id"]
+    assert failure["event"] == "failure" and failure["exit_code"] == 1
+    assert failure["steps"] == [{"step": "assert-2", "reason": "stop here"}]
+    assert engine.sandbox.token not in str(webhook.received)
+
+
+async def test_a_failing_notify_hook_never_changes_the_result(
+    engine: Engine, webhook: Webhook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(webhook_module, "wait_exponential", lambda **_: wait_none())
+    webhook.status = 503
+    result, _ = await engine.run(
+        f"""
+        notify: {{ webhook: "{webhook.url}", on: [success] }}
+        steps:
+          - log: fine
+        """
+    )
+    assert result.exit_code is ExitCode.OK
+    assert len(webhook.received) == 3  # tried, retried, gave up quietly
