@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from runner.ledger import Ledger, default_ledger_path
+from runner.ledger import Ledger, LedgerError, default_ledger_path
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,4 +24,7 @@ def open_ledger(state: Path | None) -> Ledger:
     path = state or default_ledger_path()
     if not path.exists():
         raise click.UsageError(f"no ledger at {path} (nothing has run with it yet)")
-    return Ledger(path)
+    try:
+        return Ledger(path)
+    except LedgerError as error:
+        raise click.UsageError(str(error)) from None

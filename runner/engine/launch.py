@@ -26,7 +26,7 @@ from runner.engine.context import Mode, RunContext, UsageError
 from runner.engine.executor import Reporter, execute
 from runner.engine.results import RunResult
 from runner.engine.run_events import notify_run
-from runner.ledger import Ledger, default_ledger_path
+from runner.ledger import Ledger, LedgerError, default_ledger_path
 from runner.playbook import EvalContext, EvaluationError, Playbook, Template, UnitTable, render
 from runner.playbook.facts import referenced
 from runner.playbook.values import format_value
@@ -156,6 +156,15 @@ async def _daemon(
 
 @contextlib.contextmanager
 def _ledger(options: LaunchOptions) -> Iterator[Ledger]:
+    try:
+        with _open_ledger(options) as ledger:
+            yield ledger
+    except LedgerError as error:
+        raise UsageError(f"{error} (choose another with --state)") from None
+
+
+@contextlib.contextmanager
+def _open_ledger(options: LaunchOptions) -> Iterator[Ledger]:
     if options.state is not None:
         with Ledger(options.state) as ledger:
             yield ledger

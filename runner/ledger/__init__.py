@@ -3,6 +3,7 @@
 from runner.ledger.reconcile import Reconciliation, Verdict, reconcile
 from runner.ledger.store import (
     Ledger,
+    LedgerError,
     RunRecord,
     SendIntent,
     SendState,
@@ -12,6 +13,7 @@ from runner.ledger.store import (
 
 __all__ = [
     "Ledger",
+    "LedgerError",
     "Reconciliation",
     "RunRecord",
     "SendIntent",

@@ -21,7 +21,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Ledger", "RunRecord", "SendIntent", "SendState", "StepRecord", "default_ledger_path"]
+__all__ = [
+    "Ledger",
+    "LedgerError",
+    "RunRecord",
+    "SendIntent",
+    "SendState",
+    "StepRecord",
+    "default_ledger_path",
+]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -64,6 +72,10 @@ CREATE TABLE IF NOT EXISTS sends (
 );
 CREATE INDEX IF NOT EXISTS sends_by_symbol ON sends (symbol, intended_at);
 """
+
+
+class LedgerError(Exception):
+    """The ledger file cannot be opened or written (a path or permission problem)."""
 
 
 class SendState(StrEnum):
@@ -138,11 +150,15 @@ class Ledger:
 
     def __init__(self, path: Path | str, *, clock: Callable[[], float] = time.time) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._clock = clock
-        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+            self._db.execute("PRAGMA journal_mode=WAL")
+        except (OSError, sqlite3.Error) as error:
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+            raise LedgerError(f"cannot open the ledger {self.path}: {reason}") from None
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
         # Step records survive a crash of this process (WAL); send intents also survive a
         # power cut: their writes switch to FULL (an fsync each), see _write(durable=True).
         self._db.execute("PRAGMA synchronous=NORMAL")

@@ -193,3 +193,16 @@ def test_plan_exit_1_when_an_assertion_on_projections_fails(tmp_path: Path) -> N
     result = invoke(tmp_path, "plan", "--sandbox", "--output", "markdown", str(path))
     assert_exit(result, 1)
     assert "agent would keep only 0.004958 ETH" in result.stdout
+
+
+def test_exit_2_when_the_ledger_cannot_be_opened(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    state = blocker / "ledger.sqlite3"  # its parent is a file: no ledger can live there
+    result = invoke(
+        tmp_path, "run", "--sandbox", "--state", str(state), str(EXAMPLES / "quickstart.yaml")
+    )
+    assert_exit(result, 2)
+    assert f"cannot open the ledger {state}" in result.output
+    history = invoke(tmp_path, "history", "--state", str(state))
+    assert_exit(history, 2)
