@@ -262,9 +262,12 @@ class WAIaaSClient:
         except httpx.TransportError as exc:
             if not idempotent and not never_sent(exc):
                 raise _ambiguous(what, json, None, type(exc).__name__) from None
+            detail = str(exc).replace(self._token, "***") or "no detail"
+            if isinstance(exc, httpx.LocalProtocolError):  # its text may quote our headers
+                detail = "the request could not be built (is the session token one line?)"
             raise TransportError(
                 f"{what}: could not reach the daemon at {self._base_url} "
-                f"({type(exc).__name__}: {exc or 'no detail'})"
+                f"({type(exc).__name__}: {detail})"
             ) from None
         raise AssertionError("unreachable: tenacity re-raises the last failure")
 

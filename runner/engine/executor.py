@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, cast
 
 from runner.client import WAIaaSError
@@ -13,6 +14,7 @@ from runner.engine.results import RunResult, StepResult, StepStatus
 from runner.engine.values import decode, encode
 from runner.ledger import SendState, StepRecord
 from runner.playbook import Amount, EvaluationError, truth
+from runner.playbook.diagnostics import mask_secrets
 from runner.playbook.values import Value, normalize
 from runner.steps.base import Runnable, StepModel
 from runner.steps.errors import SendStateUnknown, StepFailed
@@ -34,9 +36,32 @@ class Reporter(Protocol):
     def run_finished(self, result: RunResult) -> None: ...
 
 
-def step_id_of(step: StepModel, index: int) -> str:
-    """A step's id; unnamed steps get ``<kind>-<position>`` (give sends an id of their own)."""
-    return step.id or f"{step.kind}-{index + 1}"
+def step_id_of(step: StepModel, index: int, steps: Sequence[StepModel] = ()) -> str:
+    """A step's id. An unnamed send is named by what it sends (not by its position, which
+    shifts when a step is added above it: its exactly-once key must not); other unnamed
+    steps get ``<kind>-<position>``. Give sends an id of their own."""
+    if step.id:
+        return step.id
+    if step.kind != "send":
+        return f"{step.kind}-{index + 1}"
+    fingerprint = _send_fingerprint(step)
+    twins = sum(
+        1
+        for earlier in steps[:index]
+        if not earlier.id and _send_fingerprint(earlier) == fingerprint
+    )
+    return f"send-{fingerprint}" + (f"-{twins + 1}" if twins else "")
+
+
+def _send_fingerprint(step: StepModel) -> str:
+    settings = getattr(step, "send", None)
+    text = repr(
+        [
+            str(getattr(settings, name, None))
+            for name in ("from_", "to", "amount", "memo", "network")
+        ]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
 async def execute(
@@ -71,7 +96,7 @@ async def _run_steps(
     records = _Records(context)
     try:
         for index, step in enumerate(context.playbook.steps):
-            step_id = step_id_of(step, index)
+            step_id = step_id_of(step, index, context.playbook.steps)
             context.step_id = step_id
             earlier = resume.get(step_id)
             if earlier is not None and earlier.status in (StepStatus.OK, StepStatus.SKIPPED):
@@ -141,7 +166,7 @@ async def _run_one(context: RunContext, step: StepModel, index: int, step_id: st
             label=step.name or step_id,
             status=status,
             duration=context.clock() - started,
-            reason=reason,
+            reason=None if reason is None else mask_secrets(reason),
             values=values,
             tolerated=status is StepStatus.FAILED and step.continue_on_error,
         )
@@ -164,7 +189,7 @@ async def _run_one(context: RunContext, step: StepModel, index: int, step_id: st
     except (WAIaaSError, EvaluationError) as error:
         return finish(StepStatus.FAILED, {}, str(error))
     except Exception as error:  # a bug of ours: say so, keep the record, no traceback
-        log.exception("step %s: internal error", step_id)
+        log.debug("step %s: internal error", step_id, exc_info=True)
         reason = f"internal error in waiaas-runner ({type(error).__name__}: {error})"
         if (key := _send_in_flight(context)) is not None:
             return finish(StepStatus.UNKNOWN, {}, str(SendStateUnknown(key, reason)))

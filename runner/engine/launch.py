@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import secrets
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
@@ -23,10 +24,10 @@ from filelock import AsyncFileLock, Timeout
 from runner.client import RetryPolicy, WAIaaSClient
 from runner.engine.config import default_config_path, load_config
 from runner.engine.context import Mode, RunContext, UsageError
-from runner.engine.executor import Reporter, execute
+from runner.engine.executor import Reporter, execute, step_id_of
 from runner.engine.results import RunResult
 from runner.engine.run_events import notify_run
-from runner.ledger import Ledger, LedgerError, default_ledger_path
+from runner.ledger import Ledger, LedgerError, SendState, default_ledger_path
 from runner.playbook import EvalContext, EvaluationError, Playbook, Template, UnitTable, render
 from runner.playbook.facts import referenced
 from runner.playbook.values import format_value
@@ -102,11 +103,27 @@ def _daemon_url(playbook: Playbook, options: LaunchOptions, env: Mapping[str, st
 
 def _read_token_file(path: Path) -> str:
     try:
-        token = path.read_text(encoding="utf-8").strip()
+        return path.read_text(encoding="utf-8-sig")  # a BOM from a Windows editor is fine
     except OSError as error:
         raise UsageError(f"cannot read the token file {path}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"the token file {path} is not UTF-8 text") from None
+
+
+# A token goes into an HTTP header: one line of visible ASCII (a JWT is base64url and dots).
+_TOKEN_SHAPE = re.compile(r"[!-~]+")
+
+
+def _checked_token(token: str, source: str) -> str:
+    token = token.strip()
     if not token:
-        raise UsageError(f"the token file {path} is empty")
+        raise UsageError(f"the session token from {source} is empty")
+    if not _TOKEN_SHAPE.fullmatch(token):
+        # never quote it: the point of this message is that the value is broken
+        raise UsageError(
+            f"the session token from {source} is not one line of printable ASCII "
+            "(a second line, a space or a special character?); fix it there"
+        )
     return token
 
 
@@ -114,13 +131,14 @@ def _token(
     playbook: Playbook, playbook_path: Path, options: LaunchOptions, env: Mapping[str, str | None]
 ) -> str:
     if options.token_file is not None:
-        return _read_token_file(options.token_file)
+        return _checked_token(_read_token_file(options.token_file), str(options.token_file))
     if options.environ.get(TOKEN_ENV):
-        return options.environ[TOKEN_ENV]
+        return _checked_token(options.environ[TOKEN_ENV], f"${TOKEN_ENV}")
     if playbook.daemon.token_file is not None:
-        return _read_token_file(playbook_path.parent / playbook.daemon.token_file)
+        path = playbook_path.parent / playbook.daemon.token_file
+        return _checked_token(_read_token_file(path), str(path))
     assert playbook.daemon.token is not None  # the model requires one of the two
-    return _render_daemon_text(playbook.daemon.token, env, "token")
+    return _checked_token(_render_daemon_text(playbook.daemon.token, env, "token"), "daemon.token")
 
 
 def _expression_env(
@@ -148,9 +166,15 @@ async def _daemon(
     if not options.sandbox:
         yield _daemon_url(playbook, options, env), _token(playbook, path, options, env)
         return
-    from runner.sandbox.server import Sandbox  # only --sandbox pays for importing the server
+    # only --sandbox pays for importing the server
+    from runner.sandbox.fixture import load_fixture
+    from runner.sandbox.server import Sandbox
 
-    async with Sandbox(port=0, fixture=options.fixture) as sandbox:
+    try:
+        fixture = load_fixture(options.fixture)
+    except ValueError as error:  # the message names the file and the field
+        raise UsageError(f"--fixture: {error}") from None
+    async with Sandbox(port=0, fixture=fixture) as sandbox:
         yield sandbox.url, sandbox.token
 
 
@@ -223,6 +247,7 @@ async def launch(
                     raise UsageError(f"--resume: playbook {playbook.name!r} has no unfinished run")
                 run_id = unfinished.run_id
                 resume = ledger.steps(run_id)
+                _check_resumable(playbook, ledger, run_id)
             async with (
                 _daemon(playbook, path, options, env) as (url, token),
                 WAIaaSClient(
@@ -243,7 +268,10 @@ async def launch(
                     config_limits=config.limits,
                     sleep=options.sleep,
                 )
-                context.set_vars(options.variables)
+                try:
+                    context.set_vars(options.variables)
+                except EvaluationError as error:
+                    raise UsageError(f"vars: {error}") from None
                 if mode == "run":
                     ledger.begin_run(playbook.name, run_id)
                 result = await execute(context, reporter, timeout=options.timeout, resume=resume)
@@ -251,6 +279,28 @@ async def launch(
                     ledger.finish_run(run_id, _run_status(result), int(result.exit_code))
                     await notify_run(context, result)
                 return result
+
+
+def _check_resumable(playbook: Playbook, ledger: Ledger, run_id: str) -> None:
+    """Refuse to resume a run whose sends the playbook no longer has: it was edited, and
+    posting its sends under new keys could move the money a second time."""
+    prefix = f"{playbook.name}/{run_id}/"
+    current = {
+        prefix + step_id_of(step, index, playbook.steps)
+        for index, step in enumerate(playbook.steps)
+        if step.kind == "send"
+    }
+    orphans = [
+        send.key
+        for send in ledger.sends(run_id=run_id)
+        if send.key not in current and send.state is not SendState.NOT_SENT
+    ]
+    if orphans:
+        raise UsageError(
+            f"--resume: run {run_id} recorded send(s) {', '.join(orphans)} that the playbook "
+            "no longer has (it was edited since). Resuming could send twice; restore the "
+            "playbook, or start a new run and settle the old sends with `waiaas-run resolve`"
+        )
 
 
 def _run_status(result: RunResult) -> str:

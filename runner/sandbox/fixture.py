@@ -179,6 +179,8 @@ def load_fixture(path: str | Path | None = None) -> Fixture:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise ValueError(f"{source}: cannot read the fixture ({exc.strerror})") from None
+        except UnicodeDecodeError:
+            raise ValueError(f"{source}: the fixture is not UTF-8 text") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

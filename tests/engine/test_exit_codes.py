@@ -206,3 +206,52 @@ def test_exit_2_when_the_ledger_cannot_be_opened(tmp_path: Path) -> None:
     assert f"cannot open the ledger {state}" in result.output
     history = invoke(tmp_path, "history", "--state", str(state))
     assert_exit(history, 2)
+
+
+def test_exit_2_for_a_broken_token_file_that_is_never_quoted(tmp_path: Path) -> None:
+    secret_part = "eyJzdWIiOiJzZWNyZXQifQ"
+    token_file = tmp_path / "token"
+    token_file.write_text(f"wai_sess_aaa.{secret_part}.sig\n# renewed by cron\n")
+    playbook = write(tmp_path, "steps:\n  - log: hi\n")
+    result = invoke(
+        tmp_path,
+        "run",
+        "--daemon-url",
+        "http://127.0.0.1:9",
+        "--token-file",
+        str(token_file),
+        str(playbook),
+    )
+    assert_exit(result, 2)
+    assert "not one line of printable ASCII" in result.output
+    assert secret_part not in result.output
+
+
+def test_exit_2_for_a_unit_typo_in_the_runner_config(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text('limits:\n  max_per_send: "0.01 eth"\n')
+    result = invoke(
+        tmp_path, "run", "--sandbox", "--config", str(config), str(EXAMPLES / "quickstart.yaml")
+    )
+    assert_exit(result, 2)
+    assert "unknown unit 'eth' (did you mean 'ETH'?)" in result.output
+
+
+def test_exit_2_for_a_var_that_cannot_be_computed(tmp_path: Path) -> None:
+    playbook = write(
+        tmp_path,
+        'vars:\n  n: "${{ 1 / (len(run.id) - len(run.id)) }}"\nsteps:\n  - log: hi\n',
+    )
+    result = invoke(tmp_path, "run", "--sandbox", str(playbook))
+    assert_exit(result, 2)
+    assert "division by zero" in result.output
+
+
+def test_exit_2_for_a_broken_sandbox_fixture(tmp_path: Path) -> None:
+    fixture = tmp_path / "fixture.yaml"
+    fixture.write_text("wallets: [1")
+    result = invoke(
+        tmp_path, "run", "--sandbox", "--fixture", str(fixture), str(EXAMPLES / "quickstart.yaml")
+    )
+    assert_exit(result, 2)
+    assert "--fixture" in result.output

@@ -15,6 +15,7 @@ import sys
 import httpx
 import pytest
 
+from runner.engine.context import UsageError
 from runner.engine.results import ExitCode
 from runner.ledger import SendState
 from tests.exactly_once.conftest import NAME, Harness, RequestHook, playbook_text, reason
@@ -171,3 +172,39 @@ async def test_max_per_day_does_not_count_the_resumed_send_twice(
     assert harness.tx_count() == 1
     [send] = harness.sends()
     assert send.state is SendState.ACCEPTED and [send.tx_id] == harness.tx_ids()
+
+
+UNNAMED = """
+steps:
+  - send: { from: treasury, to: agent, amount: "0.001 ETH" }
+  - assert: "false"
+"""
+
+
+async def test_an_unnamed_send_keeps_its_key_when_a_step_is_added_above(
+    harness: Harness,
+) -> None:
+    path = harness.write(UNNAMED)
+    first, _ = await harness.run_file(path)
+    assert first.exit_code is ExitCode.FAILED and harness.tx_count() == 1
+    # the reviewer's edit: a step above the send, and the failing check fixed
+    path.write_text(
+        path.read_text()
+        .replace("steps:\n", "steps:\n  - log: added later\n")
+        .replace('assert: "false"', 'assert: "true"')
+    )
+    resumed, _ = await harness.run_file(path, resume=True)
+    assert resumed.exit_code is ExitCode.OK
+    assert harness.tx_count() == 1  # the send was recognised, not posted again
+    [send] = harness.sends()
+    assert send.state is SendState.ACCEPTED
+
+
+async def test_resume_refuses_a_playbook_whose_send_changed(harness: Harness) -> None:
+    path = harness.write(UNNAMED)
+    first, _ = await harness.run_file(path)
+    assert first.exit_code is ExitCode.FAILED
+    path.write_text(path.read_text().replace('"0.001 ETH"', '"0.002 ETH"'))
+    with pytest.raises(UsageError, match="no longer has"):
+        await harness.run_file(path, resume=True)
+    assert harness.tx_count() == 1
