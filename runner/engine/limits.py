@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from runner.client import to_token_units
 from runner.engine.context import RunContext
+from runner.ledger import DailyCap
 from runner.playbook import Amount
 from runner.playbook.amounts import AmountError, AmountLiteral, RawAmount, format_decimal
 from runner.playbook.limits import Limits
 from runner.steps.errors import StepFailed
 
-__all__ = ["check_limits"]
+__all__ = ["check_limits", "daily_cap"]
 
 DAY = 24 * 60 * 60
 
@@ -124,3 +125,15 @@ async def check_limits(
         context, context.config_limits, "runner config", amount, raw, decimals, to, alias
     )
     return applied
+
+
+def daily_cap(context: RunContext, symbol: str, decimals: int) -> DailyCap | None:
+    """The strictest ``max_per_day`` for ``symbol``, for the ledger to enforce atomically
+    with the intent (the check above is the early, explained refusal; this one holds
+    against concurrent processes)."""
+    caps = [
+        cap.to_raw(decimals)
+        for limits in (context.playbook.limits, context.config_limits)
+        if (cap := _cap(context, limits.max_per_day, symbol)) is not None
+    ]
+    return DailyCap(min(caps), context.clock() - DAY) if caps else None

@@ -23,7 +23,15 @@ from runner.client import (
 )
 from runner.engine.context import ResolvedWallet, RunContext
 from runner.engine.failpoints import failpoint
-from runner.ledger import Ledger, SendIntent, SendState, Verdict, reconcile
+from runner.ledger import (
+    CapExceeded,
+    DailyCap,
+    Ledger,
+    SendIntent,
+    SendState,
+    Verdict,
+    reconcile,
+)
 from runner.steps.errors import SendStateUnknown, StepFailed
 
 __all__ = ["RECONCILE_GRACE_SECONDS", "Accepted", "send_exactly_once"]
@@ -50,6 +58,7 @@ async def send_exactly_once(
     token: dict[str, Any] | None,
     memo: str | None,
     network: str | None,
+    daily_cap: DailyCap | None = None,
 ) -> Accepted:
     ledger = context.ledger
     if ledger is None:
@@ -62,34 +71,55 @@ async def send_exactly_once(
     # The whole protocol holds the wallet's lock: a reconciliation must not run while
     # another send from this wallet is between its POST and its answer, or it could adopt
     # that send's transaction as its own.
-    async with context.wallet_lock(wallet):
-        intent = ledger.send(key)
-        if intent is not None:
-            adopted = await _settle_earlier_attempt(context, ledger, intent)
-            if adopted is not None:
-                return adopted
-            intent = ledger.reopen(key, request)
-        else:
-            failpoint("before-intent")
-            intent = ledger.intend_send(
-                key=key,
-                run_id=context.run_id,
-                playbook=context.playbook.name,
-                step_id=context.step_id,
-                wallet_id=wallet.id,
-                network=network,
-                to_address=to,
-                amount_raw=raw,
-                symbol=symbol,
-                request=request,
-            )
-        failpoint("after-intent")
-        for attempt in range(context.client.retry_policy.max_retries + 1):
-            if attempt:  # the last attempt was lost and provably absent: another is safe
-                intent = ledger.reopen(key, request)
-            result = await _post(context, ledger, intent)
-            if result is not None:
-                return result
+    try:
+        async with context.wallet_lock(wallet):
+            return await _protocol(context, ledger, wallet, key, request, symbol, daily_cap)
+    except CapExceeded as exceeded:
+        assert daily_cap is not None
+        raise StepFailed(
+            f"limit max_per_day: {exceeded.spent_raw} smallest units of {symbol} already sent "
+            f"in the last 24 h (in-flight sends included, by any process using this ledger); "
+            f"{raw} more would pass the cap of {daily_cap.cap_raw}; nothing was sent"
+        ) from None
+
+
+async def _protocol(
+    context: RunContext,
+    ledger: Ledger,
+    wallet: ResolvedWallet,
+    key: str,
+    request: dict[str, Any],
+    symbol: str,
+    daily_cap: DailyCap | None,
+) -> Accepted:
+    intent = ledger.send(key)
+    if intent is not None:
+        adopted = await _settle_earlier_attempt(context, ledger, intent)
+        if adopted is not None:
+            return adopted
+        intent = ledger.reopen(key, request, symbol, daily_cap)
+    else:
+        failpoint("before-intent")
+        intent = ledger.intend_send(
+            key=key,
+            run_id=context.run_id,
+            playbook=context.playbook.name,
+            step_id=context.step_id,
+            wallet_id=wallet.id,
+            network=request.get("network"),
+            to_address=request["to"],
+            amount_raw=int(request["amount"]),
+            symbol=symbol,
+            request=request,
+            daily_cap=daily_cap,
+        )
+    failpoint("after-intent")
+    for attempt in range(context.client.retry_policy.max_retries + 1):
+        if attempt:  # the last attempt was lost and provably absent: another is safe
+            intent = ledger.reopen(key, request, symbol, daily_cap)
+        result = await _post(context, ledger, intent)
+        if result is not None:
+            return result
     raise StepFailed(f"send {key}: every attempt was lost and found absent; nothing was sent")
 
 

@@ -2,6 +2,8 @@
 
 from runner.ledger.reconcile import Reconciliation, Verdict, reconcile
 from runner.ledger.store import (
+    CapExceeded,
+    DailyCap,
     Ledger,
     LedgerError,
     RunRecord,
@@ -12,6 +14,8 @@ from runner.ledger.store import (
 )
 
 __all__ = [
+    "CapExceeded",
+    "DailyCap",
     "Ledger",
     "LedgerError",
     "Reconciliation",

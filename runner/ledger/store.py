@@ -78,6 +78,22 @@ class LedgerError(Exception):
     """The ledger file cannot be opened or written (a path or permission problem)."""
 
 
+@dataclass(frozen=True)
+class DailyCap:
+    """``max_per_day`` as the ledger enforces it: at most ``cap_raw`` smallest units of the
+    symbol in intents since ``since`` (in flight included), checked in the same transaction
+    that writes the intent, so concurrent processes cannot both squeeze under it."""
+
+    cap_raw: int
+    since: float
+
+
+class CapExceeded(Exception):
+    def __init__(self, spent_raw: int) -> None:
+        super().__init__(f"{spent_raw} smallest units already spent")
+        self.spent_raw = spent_raw
+
+
 class SendState(StrEnum):
     INTENDED = "intended"  # committed, the request may or may not have left
     ACCEPTED = "accepted"  # the daemon answered with a transaction id
@@ -295,10 +311,13 @@ class Ledger:
         amount_raw: int,
         symbol: str,
         request: dict[str, Any],
+        daily_cap: DailyCap | None = None,
     ) -> SendIntent:
-        """Commit the intent; if the key already has one, return that one untouched."""
+        """Commit the intent; if the key already has one, return that one untouched.
+        Raises :class:`CapExceeded` (writing nothing) when ``daily_cap`` would be passed."""
         now = self._clock()
         with self._write(durable=True) as db:
+            self._enforce(db, daily_cap, symbol, key, amount_raw)
             db.execute(
                 "INSERT INTO sends (key, run_id, playbook, step_id, wallet_id, network, "
                 "to_address, amount_raw, symbol, request, state, intended_at, updated_at) "
@@ -335,21 +354,46 @@ class Ledger:
             query, args = query + " AND run_id = ?", [*args, run_id]
         return [_intent(row) for row in self._db.execute(query + " ORDER BY intended_at", args)]
 
-    def reopen(self, key: str, request: dict[str, Any]) -> SendIntent:
-        """A ``not_sent`` intent is posted again: back to ``intended``, committed first."""
+    def reopen(
+        self, key: str, request: dict[str, Any], symbol: str, daily_cap: DailyCap | None = None
+    ) -> SendIntent:
+        """A ``not_sent`` intent is posted again: back to ``intended`` with what will be
+        posted now, committed first (and checked against ``daily_cap`` like a new one)."""
         intent = self.send(key)
         if intent is None or intent.state is not SendState.NOT_SENT:
             raise ValueError(f"send {key} is not in state not_sent; it must not be posted again")
-        self._update(
-            key,
-            state=SendState.INTENDED,
-            request=json.dumps(request, sort_keys=True),
-            amount_raw=str(request["amount"]),
-            intended_at=self._clock(),
-        )
+        amount_raw = int(request["amount"])
+        with self._write(durable=True) as db:
+            self._enforce(db, daily_cap, symbol, key, amount_raw)
+            db.execute(
+                "UPDATE sends SET state = ?, request = ?, amount_raw = ?, symbol = ?, "
+                "to_address = ?, network = ?, wallet_id = ?, intended_at = ?, updated_at = ? "
+                "WHERE key = ?",
+                (
+                    SendState.INTENDED,
+                    json.dumps(request, sort_keys=True),
+                    str(amount_raw),
+                    symbol,
+                    request["to"],
+                    request.get("network"),
+                    request.get("walletId"),
+                    self._clock(),
+                    self._clock(),
+                    key,
+                ),
+            )
         reopened = self.send(key)
         assert reopened is not None
         return reopened
+
+    def _enforce(
+        self, db: sqlite3.Connection, cap: DailyCap | None, symbol: str, key: str, raw: int
+    ) -> None:
+        if cap is None:
+            return
+        spent = _spent(db, symbol, cap.since, key)
+        if spent + raw > cap.cap_raw:
+            raise CapExceeded(spent)
 
     def mark_accepted(self, key: str, tx_id: str, tx_status: str, note: str | None = None) -> None:
         self._update(key, state=SendState.ACCEPTED, tx_id=tx_id, tx_status=tx_status, note=note)
@@ -378,11 +422,7 @@ class Ledger:
     def spent_since(self, symbol: str, since: float, *, excluding: str | None = None) -> int:
         """Smallest units of ``symbol`` that may have left since ``since``, in-flight
         included; ``excluding`` leaves out one key (a send judging itself on --resume)."""
-        rows = self._db.execute(
-            "SELECT * FROM sends WHERE symbol = ? AND intended_at >= ? AND key IS NOT ?",
-            (symbol, since, excluding),
-        )
-        return sum(intent.amount_raw for intent in map(_intent, rows) if intent.counts_as_spent)
+        return _spent(self._db, symbol, since, excluding)
 
     def _update(self, key: str, **fields: Any) -> None:
         assignments = ", ".join(f"{name} = ?" for name in fields)
@@ -393,6 +433,14 @@ class Ledger:
             ).rowcount
         if changed != 1:
             raise KeyError(f"no send intent with key {key!r}")
+
+
+def _spent(db: sqlite3.Connection, symbol: str, since: float, excluding: str | None) -> int:
+    rows = db.execute(
+        "SELECT * FROM sends WHERE symbol = ? AND intended_at >= ? AND key IS NOT ?",
+        (symbol, since, excluding),
+    )
+    return sum(intent.amount_raw for intent in map(_intent, rows) if intent.counts_as_spent)
 
 
 def _intent(row: sqlite3.Row) -> SendIntent:

@@ -59,7 +59,7 @@ class SendStep(StepModel):
 
     async def run(self, context: RunContext) -> StepOutput:
         from runner.engine import holdings, sending  # see base.py
-        from runner.engine.limits import check_limits
+        from runner.engine.limits import check_limits, daily_cap
 
         settings = self.send
         wallet = await context.wallet(settings.from_)
@@ -99,6 +99,7 @@ class SendStep(StepModel):
             token=token,
             memo=memo,
             network=holding.network,
+            daily_cap=daily_cap(context, amount.symbol, holding.decimals),
         )
         _count_sent(context, amount.symbol, raw)
         # The answer means accepted (PENDING); the tier shows once the daemon's policy ran,

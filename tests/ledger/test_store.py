@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from runner.ledger import Ledger, SendState, default_ledger_path
+from runner.ledger import CapExceeded, DailyCap, Ledger, SendState, default_ledger_path
 
 
 class Clock:
@@ -122,3 +122,42 @@ def test_default_path_honours_environment(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.delenv("WAIAAS_RUNNER_STATE")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     assert default_ledger_path() == tmp_path / "waiaas-runner" / "ledger.sqlite3"
+
+
+def test_the_daily_cap_is_enforced_with_the_intent(ledger: Ledger, clock: Clock) -> None:
+    cap = DailyCap(cap_raw=10, since=0)
+    ledger.intend_send(
+        key="a",
+        run_id="r",
+        playbook="p",
+        step_id="s",
+        wallet_id="w",
+        network="n",
+        to_address="0x1",
+        amount_raw=6,
+        symbol="ETH",
+        request={"to": "0x1", "amount": "6"},
+        daily_cap=cap,
+    )
+    with pytest.raises(CapExceeded) as exceeded:
+        ledger.intend_send(
+            key="b",
+            run_id="r2",
+            playbook="q",
+            step_id="s",
+            wallet_id="w2",
+            network="n",
+            to_address="0x2",
+            amount_raw=6,
+            symbol="ETH",
+            request={"to": "0x2", "amount": "6"},
+            daily_cap=cap,
+        )
+    assert exceeded.value.spent_raw == 6
+    assert ledger.send("b") is None  # nothing was written
+    ledger.mark_not_sent("a", "refused")
+    reopened = ledger.reopen("a", {"to": "0x3", "amount": "9", "network": "m"}, "ETH", cap)
+    assert (reopened.to_address, reopened.amount_raw, reopened.network) == ("0x3", 9, "m")
+    ledger.mark_not_sent("a", "refused again")
+    with pytest.raises(CapExceeded):  # a reopened send judges itself by its new amount
+        ledger.reopen("a", {"to": "0x3", "amount": "11"}, "ETH", cap)
