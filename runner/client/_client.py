@@ -75,6 +75,7 @@ class WAIaaSClient:
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
+        self.timeout = timeout  # how long one call may take before its answer counts as lost
         self._token = session_token
         self.retry_policy = retry_policy or RetryPolicy()
         self._owns_http = http_client is None

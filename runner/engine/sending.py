@@ -132,6 +132,9 @@ async def _settle_earlier_attempt(
     if intent.state is SendState.UNKNOWN:
         raise SendStateUnknown(intent.key, intent.note or "an earlier attempt was not settled")
     if intent.state is SendState.INTENDED:  # the process stopped between intent and answer
+        # Its request may still be in flight: judge only once it would have timed out.
+        settled = intent.intended_at + context.client.timeout + RECONCILE_GRACE_SECONDS
+        await context.sleep(max(0.0, settled - context.clock()))
         return await _reconcile(context, ledger, intent, "an earlier attempt was interrupted")
     return None
 

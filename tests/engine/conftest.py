@@ -71,6 +71,10 @@ class Collector:
         self.result = result
 
 
+async def _no_wait(seconds: float) -> None:
+    return None
+
+
 class FakeSleep:
     """Records the waits asked for; with a sandbox, moves its clock instead of waiting."""
 
@@ -142,6 +146,7 @@ class Engine:
             timeout=timeout,
             environ=self.environ(environ),
             retry_policy=self.retry_policy,
+            sleep=_no_wait,  # retries and the settling wait before a reconciliation
         )
         result = await launch(load_playbook(path), path, mode, options, reporter)
         assert reporter.result is result

@@ -133,7 +133,9 @@ class Harness:
 
         http = httpx.AsyncClient(timeout=timeout, event_hooks={"request": [on_request]})
         self._http_clients.append(http)
-        return WAIaaSClient(base_url, token, retry_policy=retry_policy, http_client=http)
+        return WAIaaSClient(
+            base_url, token, retry_policy=retry_policy, timeout=timeout, http_client=http
+        )
 
     async def start(self) -> None:
         await self.sandbox.start()

@@ -74,7 +74,9 @@ def test_sigkill_then_resume_posts_each_key_once(
         expected = [] if instant == "before-intent" else [SendState.INTENDED]
         assert [send.state for send in interrupted] == expected
 
-        resumed = runner.run("--resume")
+        # a short request timeout: the resume waits that long (plus a grace) after the
+        # interrupted intent before it judges the daemon's list
+        resumed = runner.run("--resume", "--request-timeout", "1s")
 
         assert resumed.returncode == 0, resumed.stdout + resumed.stderr
         assert daemon.tx_count() == 2  # fund and tip: one each

@@ -141,7 +141,7 @@ async def test_resume_does_not_adopt_another_playbooks_send_in_flight(harness: H
     posting = asyncio.create_task(harness.run_file(other))
     while harness.tx_count() == 0:  # other's transaction exists, its answer is held
         await asyncio.sleep(0.005)
-    resuming = asyncio.create_task(harness.run_file(crashed, resume=True))
+    resuming = asyncio.create_task(harness.run_file(crashed, resume=True, request_timeout=1.0))
     outcomes = await asyncio.gather(posting, resuming, return_exceptions=True)
 
     assert [type(o).__name__ for o in outcomes] == ["tuple", "tuple"], outcomes
@@ -166,7 +166,9 @@ async def test_max_per_day_does_not_count_the_resumed_send_twice(
     created = harness.tx_count()
     assert created == (1 if instant == "after-answer" else 0)
 
-    resumed, _ = await harness.run_file(harness.tmp_path / f"{NAME}.yaml", resume=True)
+    resumed, _ = await harness.run_file(
+        harness.tmp_path / f"{NAME}.yaml", resume=True, request_timeout=1.0
+    )
 
     assert resumed.exit_code is ExitCode.OK, reason(resumed, "fund")
     assert harness.tx_count() == 1
