@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Protocol, cast
 
 from runner.client import WAIaaSError
@@ -176,7 +178,7 @@ async def _run_one(context: RunContext, step: StepModel, index: int, step_id: st
             return finish(StepStatus.SKIPPED, {}, f"if: {step.if_.source} is false")
         seconds = step.timeout.total_seconds() if step.timeout is not None else None
         try:
-            async with asyncio.timeout(seconds):
+            async with asyncio.timeout(seconds), _retry_override(context, step):
                 output = await cast(Runnable, step).run(context)
         except TimeoutError:
             if (key := _send_in_flight(context)) is not None:
@@ -195,6 +197,26 @@ async def _run_one(context: RunContext, step: StepModel, index: int, step_id: st
             return finish(StepStatus.UNKNOWN, {}, str(SendStateUnknown(key, reason)))
         return finish(StepStatus.FAILED, {}, f"{reason}; please report it")
     return finish(StepStatus.OK, output, None)
+
+
+@contextlib.asynccontextmanager
+async def _retry_override(context: RunContext, step: StepModel) -> AsyncIterator[None]:
+    """A step's ``retry:`` replaces the client's retry policy while that step runs."""
+    override = step.retry
+    if override is None:
+        yield
+        return
+    policy = context.client.retry_policy
+    changes: dict[str, Any] = {"max_retries": override.attempts}
+    if override.delay is not None:
+        changes["base_delay"] = override.delay.total_seconds()
+    if override.max_delay is not None:
+        changes["max_delay"] = override.max_delay.total_seconds()
+    context.client.retry_policy = dataclasses.replace(policy, **changes)
+    try:
+        yield
+    finally:
+        context.client.retry_policy = policy
 
 
 def _send_in_flight(context: RunContext) -> str | None:

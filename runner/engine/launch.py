@@ -179,20 +179,22 @@ async def _daemon(
 
 
 @contextlib.contextmanager
-def _ledger(options: LaunchOptions) -> Iterator[Ledger]:
+def _ledger(options: LaunchOptions, plan: bool) -> Iterator[Ledger]:
     try:
-        with _open_ledger(options) as ledger:
+        with _open_ledger(options, plan) as ledger:
             yield ledger
     except LedgerError as error:
         raise UsageError(f"{error} (choose another with --state)") from None
 
 
 @contextlib.contextmanager
-def _open_ledger(options: LaunchOptions) -> Iterator[Ledger]:
+def _open_ledger(options: LaunchOptions, plan: bool) -> Iterator[Ledger]:
     if options.state is not None:
         with Ledger(options.state) as ledger:
             yield ledger
-    elif options.sandbox:  # sandbox sends must never count against a real ledger's limits
+    elif options.sandbox or (plan and not default_ledger_path().exists()):
+        # sandbox sends must never count against a real ledger's limits, and a plan reads
+        # a ledger but never creates one
         with (
             tempfile.TemporaryDirectory(prefix="waiaas-sandbox-") as folder,
             Ledger(Path(folder) / "ledger.sqlite3") as ledger,
@@ -237,7 +239,7 @@ async def launch(
     and :class:`LockBusy` when another process runs the same playbook."""
     env = _environment(playbook, options.environ)
     config = load_config(options.config or default_config_path(options.environ))
-    with _ledger(options) as ledger:
+    with _ledger(options, plan=mode == "plan") as ledger:
         async with _playbook_lock(ledger, playbook.name, options.wait_lock, mode):
             run_id = options.run_id or new_run_id()
             resume = None

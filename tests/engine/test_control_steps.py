@@ -312,3 +312,22 @@ async def test_a_failing_notify_hook_never_changes_the_result(
     )
     assert result.exit_code is ExitCode.OK
     assert len(webhook.received) == 3  # tried, retried, gave up quietly
+
+
+async def test_a_step_retry_override_replaces_the_policy_for_that_step(engine: Engine) -> None:
+    engine.sandbox.add_fault("GET /v1/wallet/balance status=503 times=2")
+    result, _ = await engine.run(
+        """
+        steps:
+          - id: impatient
+            retry: { attempts: 0 }
+            continue_on_error: true
+            balance: { wallet: agent }
+          - id: patient
+            retry: { attempts: 5, delay: 10ms }
+            balance: { wallet: agent }
+        """
+    )
+    assert statuses(result) == {"impatient": StepStatus.FAILED, "patient": StepStatus.OK}
+    assert "503" in (step(result, "impatient").reason or "")
+    assert engine.retry_sleep.waits == [0.01]  # one retry, at the step's own delay
