@@ -7,15 +7,39 @@ send did create that transaction (it will be waited on, never posted again);
 
 from __future__ import annotations
 
+import contextlib
+import re
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
+from filelock import FileLock, Timeout
 
 from runner.cli._ledger_option import open_ledger, state_option
-from runner.ledger import SendState
+from runner.ledger import Ledger, SendState
 
 _SETTLEABLE = (SendState.UNKNOWN, SendState.INTENDED)
+_TX_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+@contextlib.contextmanager
+def _playbook_idle(ledger: Ledger, key: str) -> Iterator[None]:
+    """Settling a send while a run of its playbook is going on could race that run."""
+    playbook = key.split("/", 1)[0]
+    folder = ledger.path.parent / "locks"
+    folder.mkdir(exist_ok=True)
+    lock = FileLock(folder / f"playbook-{playbook}.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise click.UsageError(
+            f"a run of playbook {playbook!r} is going on; resolve once it has finished"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 @click.command("resolve")
@@ -27,7 +51,9 @@ def command(key: str, tx_id: str | None, not_sent: bool, state: Path | None) -> 
     """Settle the send KEY (playbook/run-id/step, as `history` shows it)."""
     if (tx_id is None) == (not not_sent):
         raise click.UsageError("give exactly one of --tx ID and --not-sent")
-    with open_ledger(state) as ledger:
+    if tx_id is not None and not _TX_ID.fullmatch(tx_id):
+        raise click.UsageError(f"--tx {tx_id!r} is not a transaction id (a UUID)")
+    with open_ledger(state) as ledger, _playbook_idle(ledger, key):
         send = ledger.send(key)
         if send is None:
             raise click.UsageError(f"no send with key {key!r} (see `waiaas-run history`)")

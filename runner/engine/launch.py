@@ -275,6 +275,7 @@ async def launch(
                 except EvaluationError as error:
                     raise UsageError(f"vars: {error}") from None
                 if mode == "run":
+                    _warn_unsettled(ledger, playbook.name, reporter)
                     ledger.begin_run(playbook.name, run_id)
                 result = await execute(context, reporter, timeout=options.timeout, resume=resume)
                 if mode == "run":
@@ -302,6 +303,18 @@ def _check_resumable(playbook: Playbook, ledger: Ledger, run_id: str) -> None:
             f"--resume: run {run_id} recorded send(s) {', '.join(orphans)} that the playbook "
             "no longer has (it was edited since). Resuming could send twice; restore the "
             "playbook, or start a new run and settle the old sends with `waiaas-run resolve`"
+        )
+
+
+def _warn_unsettled(ledger: Ledger, name: str, reporter: Reporter) -> None:
+    """A new run posts under new keys; still, a person should know about older sends that
+    nobody has settled."""
+    unsettled = [s.key for s in ledger.sends(playbook=name) if s.state is SendState.UNKNOWN]
+    if unsettled:
+        reporter.log(
+            "warning",
+            f"{len(unsettled)} earlier send(s) of this playbook are in an unknown state "
+            f"({', '.join(unsettled)}); see `waiaas-run history` and `waiaas-run resolve`",
         )
 
 

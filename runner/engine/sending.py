@@ -13,6 +13,7 @@ The protocol, per send key (playbook / run id / step id):
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,7 +162,14 @@ async def _post(context: RunContext, ledger: Ledger, intent: SendIntent) -> Acce
         ledger.mark_not_sent(intent.key, str(error))
         raise StepFailed(f"the daemon refused the send: {error}") from None
     failpoint("after-answer")
-    ledger.mark_accepted(intent.key, sent.id, sent.status.value)
+    try:
+        ledger.mark_accepted(intent.key, sent.id, sent.status.value)
+    except sqlite3.Error as error:  # the transfer exists: say which one, whatever happens
+        raise SendStateUnknown(
+            intent.key,
+            f"the daemon accepted it as transaction {sent.id}, but the ledger could not "
+            f"record that ({error}); `waiaas-run resolve {intent.key} --tx {sent.id}`",
+        ) from None
     return Accepted(sent.id, sent.status.value, adopted=False)
 
 

@@ -80,6 +80,8 @@ async def test_unknown_send_is_resolved_by_hand_then_resumed(
     again, _ = await harness.run_file(path, resume=True)
     assert again.exit_code is ExitCode.UNKNOWN_SEND
     assert harness.tx_count() == created
+    code, shown = _cli(resolve, send.key, "--tx", "zzz", "--state", state)
+    assert code == 2 and "not a transaction id" in shown
 
     if created:
         [tx_id] = harness.tx_ids()
@@ -159,3 +161,15 @@ def _process(runner: Runner, *args: str) -> str:
     )
     assert finished.returncode == 0, finished.stdout + finished.stderr
     return finished.stdout
+
+
+async def test_a_new_run_warns_about_unsettled_sends(harness: Harness) -> None:
+    harness.sandbox.add_fault("POST /v1/transactions/send drop times=1")
+    harness.sandbox.add_fault("GET /v1/transactions status=500 times=1")
+    path = harness.write(PLAYBOOK)
+    first, _ = await harness.run_file(path)
+    assert first.exit_code is ExitCode.UNKNOWN_SEND
+    [unknown] = harness.sends()
+    _, reporter = await harness.run_file(path)  # the next cron tick: a new run, new keys
+    warnings = [message for level, message in reporter.logs if level == "warning"]
+    assert any(unknown.key in message and "unknown state" in message for message in warnings)
