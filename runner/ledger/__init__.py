@@ -1,17 +1,16 @@
 """Exactly-once bookkeeping: the run ledger and reconciliation after ambiguous sends."""
 
 from runner.ledger.reconcile import Reconciliation, Verdict, reconcile
-from runner.ledger.store import (
+from runner.ledger.records import (
     CapExceeded,
     DailyCap,
-    Ledger,
     LedgerError,
     RunRecord,
     SendIntent,
     SendState,
     StepRecord,
-    default_ledger_path,
 )
+from runner.ledger.store import Ledger, default_ledger_path
 
 __all__ = [
     "CapExceeded",

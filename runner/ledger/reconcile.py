@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from runner.client import Transaction, WAIaaSClient, WAIaaSError
-from runner.ledger.store import SendIntent
+from runner.ledger.records import SendIntent
 
 __all__ = ["Reconciliation", "Verdict", "reconcile"]
 

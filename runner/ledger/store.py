@@ -16,20 +16,22 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-__all__ = [
-    "Ledger",
-    "LedgerError",
-    "RunRecord",
-    "SendIntent",
-    "SendState",
-    "StepRecord",
-    "default_ledger_path",
-]
+from runner.ledger.records import (
+    CapExceeded,
+    DailyCap,
+    LedgerError,
+    RunRecord,
+    SendIntent,
+    SendState,
+    StepRecord,
+    intent_from_row,
+    spent,
+)
+
+__all__ = ["Ledger", "default_ledger_path"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -72,85 +74,6 @@ CREATE TABLE IF NOT EXISTS sends (
 );
 CREATE INDEX IF NOT EXISTS sends_by_symbol ON sends (symbol, intended_at);
 """
-
-
-class LedgerError(Exception):
-    """The ledger file cannot be opened or written (a path or permission problem)."""
-
-
-@dataclass(frozen=True)
-class DailyCap:
-    """``max_per_day`` as the ledger enforces it: at most ``cap_raw`` smallest units of the
-    symbol in intents since ``since`` (in flight included), checked in the same transaction
-    that writes the intent, so concurrent processes cannot both squeeze under it."""
-
-    cap_raw: int
-    since: float
-
-
-class CapExceeded(Exception):
-    def __init__(self, spent_raw: int) -> None:
-        super().__init__(f"{spent_raw} smallest units already spent")
-        self.spent_raw = spent_raw
-
-
-class SendState(StrEnum):
-    INTENDED = "intended"  # committed, the request may or may not have left
-    ACCEPTED = "accepted"  # the daemon answered with a transaction id
-    UNKNOWN = "unknown"  # cannot tell whether a transaction exists: needs a person
-    NOT_SENT = "not_sent"  # provably no transaction: the key may be posted again
-
-
-# Transaction statuses after which the money did not move.
-_NOT_SPENT = frozenset({"FAILED", "CANCELLED", "EXPIRED"})
-
-
-@dataclass(frozen=True)
-class SendIntent:
-    key: str
-    run_id: str
-    playbook: str
-    step_id: str
-    wallet_id: str | None
-    network: str | None
-    to_address: str
-    amount_raw: int
-    symbol: str
-    request: dict[str, Any]
-    state: SendState
-    tx_id: str | None
-    tx_status: str | None
-    note: str | None
-    intended_at: float
-    updated_at: float
-
-    @property
-    def counts_as_spent(self) -> bool:
-        """Whether this send counts against limits: anything that may have moved money."""
-        if self.state is SendState.NOT_SENT:
-            return False
-        return self.tx_status not in _NOT_SPENT
-
-
-@dataclass(frozen=True)
-class StepRecord:
-    step_id: str
-    status: str
-    output: dict[str, Any] | None
-    error: str | None
-    started_at: float
-    finished_at: float
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    run_id: str
-    playbook: str
-    scheduled_for: float | None
-    started_at: float
-    finished_at: float | None
-    status: str
-    exit_code: int | None
 
 
 def default_ledger_path() -> Path:
@@ -344,7 +267,7 @@ class Ledger:
 
     def send(self, key: str) -> SendIntent | None:
         row = self._db.execute("SELECT * FROM sends WHERE key = ?", (key,)).fetchone()
-        return None if row is None else _intent(row)
+        return None if row is None else intent_from_row(row)
 
     def sends(self, *, playbook: str | None = None, run_id: str | None = None) -> list[SendIntent]:
         query, args = "SELECT * FROM sends WHERE 1 = 1", list[str]()
@@ -352,7 +275,9 @@ class Ledger:
             query, args = query + " AND playbook = ?", [*args, playbook]
         if run_id is not None:
             query, args = query + " AND run_id = ?", [*args, run_id]
-        return [_intent(row) for row in self._db.execute(query + " ORDER BY intended_at", args)]
+        return [
+            intent_from_row(row) for row in self._db.execute(query + " ORDER BY intended_at", args)
+        ]
 
     def reopen(
         self, key: str, request: dict[str, Any], symbol: str, daily_cap: DailyCap | None = None
@@ -391,9 +316,9 @@ class Ledger:
     ) -> None:
         if cap is None:
             return
-        spent = _spent(db, symbol, cap.since, key)
-        if spent + raw > cap.cap_raw:
-            raise CapExceeded(spent)
+        already = spent(db, symbol, cap.since, key)
+        if already + raw > cap.cap_raw:
+            raise CapExceeded(already)
 
     def mark_accepted(self, key: str, tx_id: str, tx_status: str, note: str | None = None) -> None:
         self._update(key, state=SendState.ACCEPTED, tx_id=tx_id, tx_status=tx_status, note=note)
@@ -422,7 +347,7 @@ class Ledger:
     def spent_since(self, symbol: str, since: float, *, excluding: str | None = None) -> int:
         """Smallest units of ``symbol`` that may have left since ``since``, in-flight
         included; ``excluding`` leaves out one key (a send judging itself on --resume)."""
-        return _spent(self._db, symbol, since, excluding)
+        return spent(self._db, symbol, since, excluding)
 
     def _update(self, key: str, **fields: Any) -> None:
         assignments = ", ".join(f"{name} = ?" for name in fields)
@@ -433,19 +358,3 @@ class Ledger:
             ).rowcount
         if changed != 1:
             raise KeyError(f"no send intent with key {key!r}")
-
-
-def _spent(db: sqlite3.Connection, symbol: str, since: float, excluding: str | None) -> int:
-    rows = db.execute(
-        "SELECT * FROM sends WHERE symbol = ? AND intended_at >= ? AND key IS NOT ?",
-        (symbol, since, excluding),
-    )
-    return sum(intent.amount_raw for intent in map(_intent, rows) if intent.counts_as_spent)
-
-
-def _intent(row: sqlite3.Row) -> SendIntent:
-    values = dict(row)
-    values["amount_raw"] = int(values["amount_raw"])
-    values["request"] = json.loads(values["request"])
-    values["state"] = SendState(values["state"])
-    return SendIntent(**values)
