@@ -25,7 +25,13 @@ def ledger(tmp_path: Path, clock: Clock) -> Ledger:
     return Ledger(tmp_path / "ledger.sqlite3", clock=clock)
 
 
-def intend(ledger: Ledger, key: str = "pb/run-1/fund", amount: int = 10**18, **extra: str) -> None:
+def intend(
+    ledger: Ledger,
+    key: str = "pb/run-1/fund",
+    amount: int = 10**18,
+    daily_cap: DailyCap | None = None,
+    **extra: str,
+) -> None:
     ledger.intend_send(
         key=key,
         run_id=extra.get("run_id", "run-1"),
@@ -37,6 +43,7 @@ def intend(ledger: Ledger, key: str = "pb/run-1/fund", amount: int = 10**18, **e
         amount_raw=amount,
         symbol=extra.get("symbol", "ETH"),
         request={"type": "TRANSFER", "to": "0xabc", "amount": str(amount)},
+        daily_cap=daily_cap,
     )
 
 
@@ -126,33 +133,9 @@ def test_default_path_honours_environment(monkeypatch: pytest.MonkeyPatch, tmp_p
 
 def test_the_daily_cap_is_enforced_with_the_intent(ledger: Ledger, clock: Clock) -> None:
     cap = DailyCap(cap_raw=10, since=0)
-    ledger.intend_send(
-        key="a",
-        run_id="r",
-        playbook="p",
-        step_id="s",
-        wallet_id="w",
-        network="n",
-        to_address="0x1",
-        amount_raw=6,
-        symbol="ETH",
-        request={"to": "0x1", "amount": "6"},
-        daily_cap=cap,
-    )
+    intend(ledger, "a", 6, cap)
     with pytest.raises(CapExceeded) as exceeded:
-        ledger.intend_send(
-            key="b",
-            run_id="r2",
-            playbook="q",
-            step_id="s",
-            wallet_id="w2",
-            network="n",
-            to_address="0x2",
-            amount_raw=6,
-            symbol="ETH",
-            request={"to": "0x2", "amount": "6"},
-            daily_cap=cap,
-        )
+        intend(ledger, "b", 6, cap, run_id="r2")
     assert exceeded.value.spent_raw == 6
     assert ledger.send("b") is None  # nothing was written
     ledger.mark_not_sent("a", "refused")
