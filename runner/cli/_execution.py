@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from runner.engine.context import Mode, UsageError
-from runner.engine.launch import LaunchOptions, LockBusy, launch
-from runner.engine.report import make_reporter
-from runner.engine.results import ExitCode
+from runner.engine.launch import LaunchOptions, SandboxStarter, launch
+from runner.engine.plan_report import MarkdownPlanReporter, PlanJsonReporter, PlanTextReporter
+from runner.engine.report import JsonReporter, TextReporter
+from runner.engine.scope import Mode
+from runner.errors import ExitCode, RunnerError, UsageError, exit_code_of
 from runner.playbook import PlaybookError, load_playbook
 from runner.playbook.diagnostics import mask_secrets
 from runner.playbook.durations import DurationError, parse_duration
 
-__all__ = ["execution_options", "run_playbooks"]
+__all__ = ["execution_options", "launch_options", "make_reporter", "run_playbooks"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -132,6 +134,44 @@ def _decorate(function: F, outputs: tuple[str, ...]) -> F:
     return function
 
 
+def make_reporter(
+    output: str, *, quiet: bool = False, plan: bool = False
+) -> TextReporter | JsonReporter:
+    """The reporter for ``--output``; a plan gets the review table as well."""
+    if plan:
+        if output == "json":
+            return PlanJsonReporter()
+        if output == "markdown":
+            return MarkdownPlanReporter()
+        return PlanTextReporter(quiet=quiet)
+    return JsonReporter() if output == "json" else TextReporter(quiet=quiet)
+
+
+def _sandbox_starter(fixture: Path | None) -> SandboxStarter:
+    """--sandbox: the sandbox server is imported only when it is asked for (aiohttp)."""
+
+    @contextlib.asynccontextmanager
+    async def start() -> AsyncIterator[tuple[str, str]]:
+        from runner.sandbox.fixture import load_fixture
+        from runner.sandbox.server import Sandbox
+
+        try:
+            loaded = load_fixture(fixture)
+        except ValueError as error:  # the message names the file and the field
+            raise UsageError(f"--fixture: {error}") from None
+        async with Sandbox(port=0, fixture=loaded) as sandbox:
+            yield sandbox.url, sandbox.token
+
+    return start
+
+
+def launch_options(options: dict[str, Any]) -> LaunchOptions:
+    """The subcommand's options as the engine takes them."""
+    fixture = options.pop("fixture")
+    sandbox = options.pop("sandbox")
+    return LaunchOptions(**options, sandbox=_sandbox_starter(fixture) if sandbox else None)
+
+
 def run_playbooks(
     mode: Mode, playbooks: tuple[Path, ...], output: str, quiet: bool, options: LaunchOptions
 ) -> None:
@@ -140,20 +180,12 @@ def run_playbooks(
     for path in playbooks:
         try:
             playbook = load_playbook(path)
-        except PlaybookError as error:
-            click.echo(str(error), err=True)
-            worst = max(worst, ExitCode.INVALID)
-            continue
-        reporter = make_reporter(output, quiet=quiet, plan=mode == "plan")
-        try:
+            reporter = make_reporter(output, quiet=quiet, plan=mode == "plan")
             result = asyncio.run(launch(playbook, path, mode, options, reporter))
-        except UsageError as error:
-            click.echo(mask_secrets(f"{path}: {error}"), err=True)
-            worst = max(worst, ExitCode.INVALID)
-            continue
-        except LockBusy as error:
-            click.echo(f"{path}: {error}", err=True)
-            worst = max(worst, ExitCode.FAILED)
+        except RunnerError as error:  # refused before it started: a located message
+            prefix = "" if isinstance(error, PlaybookError) else f"{path}: "  # it names the file
+            click.echo(mask_secrets(f"{prefix}{error}"), err=True)
+            worst = max(worst, exit_code_of(error))
             continue
         worst = max(worst, result.exit_code)
     sys.exit(int(worst))

@@ -7,8 +7,7 @@ from typing import Any
 
 import click
 
-from runner.cli._execution import execution_options, run_playbooks
-from runner.engine.launch import LaunchOptions
+from runner.cli._execution import execution_options, launch_options, run_playbooks
 
 
 @click.command("plan")
@@ -16,4 +15,4 @@ from runner.engine.launch import LaunchOptions
 def command(playbooks: tuple[Path, ...], output: str, quiet: bool, **options: Any) -> None:
     """Perform the reads, evaluate conditions, simulate every send that would happen and
     chain projected balances through later steps. Nothing is sent, cancelled or recorded."""
-    run_playbooks("plan", playbooks, output, quiet, LaunchOptions(**options))
+    run_playbooks("plan", playbooks, output, quiet, launch_options(options))

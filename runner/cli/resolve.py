@@ -14,10 +14,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import click
-from filelock import FileLock, Timeout
+from filelock import Timeout
 
 from runner.cli._ledger_option import open_ledger, state_option
 from runner.ledger import Ledger, SendState
+from runner.ledger.keys import SendKey
+from runner.ledger.locks import playbook_lock
 
 _SETTLEABLE = (SendState.UNKNOWN, SendState.INTENDED)
 _TX_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -26,10 +28,11 @@ _TX_ID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 @contextlib.contextmanager
 def _playbook_idle(ledger: Ledger, key: str) -> Iterator[None]:
     """Settling a send while a run of its playbook is going on could race that run."""
-    playbook = key.split("/", 1)[0]
-    folder = ledger.path.parent / "locks"
-    folder.mkdir(exist_ok=True)
-    lock = FileLock(folder / f"playbook-{playbook}.lock")
+    try:
+        playbook = SendKey.parse(key).playbook
+    except ValueError as error:
+        raise click.UsageError(f"{error}; see `waiaas-run history`") from None
+    lock = playbook_lock(ledger.path, playbook)
     try:
         lock.acquire(timeout=0)
     except Timeout:

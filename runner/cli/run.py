@@ -7,8 +7,7 @@ from typing import Any
 
 import click
 
-from runner.cli._execution import execution_options, run_playbooks
-from runner.engine.launch import LaunchOptions
+from runner.cli._execution import execution_options, launch_options, run_playbooks
 
 
 @click.command("run")
@@ -22,4 +21,4 @@ def command(playbooks: tuple[Path, ...], output: str, quiet: bool, **options: An
     false, 2 invalid playbook or usage, 3 a send is in an unknown state (needs a person)."""
     if options["resume"] and options["run_id"]:
         raise click.UsageError("--resume continues the last unfinished run; drop --run-id")
-    run_playbooks("run", playbooks, output, quiet, LaunchOptions(**options))
+    run_playbooks("run", playbooks, output, quiet, launch_options(options))

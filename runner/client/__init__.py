@@ -6,7 +6,8 @@ async with WAIaaSClient("http://127.0.0.1:3100", token) as client:
     balance = await client.get_balance("ethereum-sepolia", wallet_id=wallet)
 """
 
-from runner.client._client import WAIaaSClient, transfer_body
+from runner.client._client import WAIaaSClient
+from runner.client.addresses import same_address
 from runner.client.errors import (
     ERROR_CODES,
     AmbiguousSendError,
@@ -40,9 +41,11 @@ from runner.client.models import (
 )
 from runner.client.retry import RetryPolicy
 from runner.client.session import SessionKeeper, TokenClaims, decode_token_claims
+from runner.client.transfer import MAX_MEMO, TransferRequest, TransferType
 
 __all__ = [
     "ERROR_CODES",
+    "MAX_MEMO",
     "AllBalances",
     "AllocatedAsset",
     "AmbiguousSendError",
@@ -66,6 +69,8 @@ __all__ = [
     "Transaction",
     "TransactionList",
     "TransactionStatus",
+    "TransferRequest",
+    "TransferType",
     "TransportError",
     "WAIaaSClient",
     "WAIaaSError",
@@ -73,6 +78,6 @@ __all__ = [
     "WalletAssets",
     "WalletBalance",
     "decode_token_claims",
+    "same_address",
     "to_token_units",
-    "transfer_body",
 ]

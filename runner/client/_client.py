@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -34,12 +34,12 @@ from runner.client.models import (
 )
 from runner.client.retry import RetryPolicy, never_sent
 from runner.client.session import decode_token_claims
+from runner.client.transfer import TransferRequest, TransferType
 
-__all__ = ["WAIaaSClient", "transfer_body"]
+__all__ = ["WAIaaSClient"]
 
 log = logging.getLogger("runner.client")
 M = TypeVar("M", bound=BaseModel)
-TransferType = Literal["TRANSFER", "TOKEN_TRANSFER"]
 
 _SESSION_CODES = frozenset(
     {
@@ -92,9 +92,6 @@ class WAIaaSClient:
     @property
     def session_token(self) -> str:
         return self._token
-
-    def set_session_token(self, token: str) -> None:
-        self._token = token
 
     async def close(self) -> None:
         if self._owns_http:
@@ -159,6 +156,23 @@ class WAIaaSClient:
 
     # -- writes --------------------------------------------------------------------------
 
+    async def send(self, request: TransferRequest) -> SendResult:
+        """Ask the daemon to carry out ``request``.
+
+        The answer means *accepted* (status PENDING); the outcome shows up later in
+        :meth:`get_transaction`. Raises :class:`AmbiguousSendError` when it cannot be
+        known whether the daemon created the transaction.
+        """
+        return await self._call(
+            "POST", "/v1/transactions/send", SendResult, json=request.body(), idempotent=False
+        )
+
+    async def simulate(self, request: TransferRequest) -> Simulation:
+        """Dry run of ``request``: policy tier, fee, balance changes; nothing written."""
+        return await self._call(
+            "POST", "/v1/transactions/simulate", Simulation, json=request.body()
+        )
+
     async def send_token(
         self,
         to: str,
@@ -170,16 +184,11 @@ class WAIaaSClient:
         network: str | None = None,
         wallet_id: str | None = None,
     ) -> SendResult:
-        """Ask the daemon to transfer ``amount`` (smallest unit) to ``to``.
-
-        The answer means *accepted* (status PENDING); the outcome shows up later in
-        :meth:`get_transaction`. Raises :class:`AmbiguousSendError` when it cannot be
-        known whether the daemon created the transaction.
-        """
-        body = transfer_body(to, amount, type, token, memo, network, wallet_id)
-        return await self._call(
-            "POST", "/v1/transactions/send", SendResult, json=body, idempotent=False
+        """:meth:`send` from keyword arguments (``amount`` in the smallest unit)."""
+        request = TransferRequest.of(
+            to, amount, type=type, token=token, memo=memo, network=network, wallet_id=wallet_id
         )
+        return await self.send(request)
 
     async def simulate_transaction(
         self,
@@ -192,9 +201,11 @@ class WAIaaSClient:
         network: str | None = None,
         wallet_id: str | None = None,
     ) -> Simulation:
-        """Dry run of the same transfer: policy tier, fee, balance changes; nothing written."""
-        body = transfer_body(to, amount, type, token, memo, network, wallet_id)
-        return await self._call("POST", "/v1/transactions/simulate", Simulation, json=body)
+        """:meth:`simulate` from keyword arguments (``amount`` in the smallest unit)."""
+        request = TransferRequest.of(
+            to, amount, type=type, token=token, memo=memo, network=network, wallet_id=wallet_id
+        )
+        return await self.simulate(request)
 
     async def cancel_transaction(self, tx_id: str) -> CancelResult:
         """Cancel a QUEUED transaction (409 ``TX_ALREADY_PROCESSED`` otherwise)."""
@@ -322,38 +333,3 @@ def _path_id(value: str) -> str:
     if not value or not all(ch.isalnum() or ch == "-" for ch in value):
         raise ValueError(f"not a valid id: {value!r}")
     return value
-
-
-def transfer_body(
-    to: str,
-    amount: int | str,
-    type: TransferType | None,
-    token: TokenSpec | dict[str, Any] | None,
-    memo: str | None,
-    network: str | None,
-    wallet_id: str | None,
-) -> dict[str, Any]:
-    """The JSON body of a send (and a simulate), validated locally: what goes on the wire."""
-    if not isinstance(to, str) or not to.strip():
-        raise ValueError("the recipient 'to' must be a non-empty address")
-    if isinstance(amount, bool) or not isinstance(amount, int | str):
-        raise ValueError("amount must be an integer of the smallest unit (int or digit string)")
-    text = str(amount)
-    if not text.isascii() or not text.isdigit():
-        raise ValueError(
-            f"amount must be a non-negative integer of the smallest unit, got {amount!r}"
-        )
-    if memo is not None and len(memo) > 256:
-        raise ValueError("memo is limited to 256 characters")
-    kind = type or ("TOKEN_TRANSFER" if token is not None else "TRANSFER")
-    if (kind == "TOKEN_TRANSFER") != (token is not None):
-        raise ValueError("TOKEN_TRANSFER needs a token, and TRANSFER must not have one")
-    body: dict[str, Any] = {"type": kind, "to": to, "amount": str(int(text))}
-    if token is not None:
-        spec = token if isinstance(token, TokenSpec) else TokenSpec.model_validate(token)
-        body["token"] = spec.model_dump(by_alias=True, exclude_none=True, include=_TOKEN_FIELDS)
-    body.update(_params(memo=memo, network=network, walletId=wallet_id))
-    return body
-
-
-_TOKEN_FIELDS = {"address", "decimals", "symbol", "asset_id"}

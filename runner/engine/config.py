@@ -14,10 +14,10 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from runner.engine.context import UsageError
+from runner.errors import UsageError
 from runner.playbook.amounts import AmountError, AmountLiteral, UnitTable
+from runner.playbook.fields import Model
 from runner.playbook.limits import Limits
-from runner.steps.base import Model
 
 __all__ = ["RunnerConfig", "default_config_path", "load_config"]
 

@@ -5,23 +5,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import hashlib
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any, Protocol, cast
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Protocol
 
 from runner.client import WAIaaSError
-from runner.engine.context import RunContext
 from runner.engine.results import RunResult, StepResult, StepStatus
+from runner.engine.scope import Run, StepScope
+from runner.engine.steps import RUNNERS
 from runner.engine.values import decode, encode
+from runner.errors import ExitCode, RunnerError, SendStateUnknown, StepFailed, exit_code_of
 from runner.ledger import SendState, StepRecord
-from runner.playbook import Amount, EvaluationError, truth
+from runner.playbook import Amount, truth
 from runner.playbook.diagnostics import mask_secrets
+from runner.playbook.steps import StepModel, step_id_of
 from runner.playbook.values import Value, normalize
-from runner.steps.base import Runnable, StepModel
-from runner.steps.errors import SendStateUnknown, StepFailed
 
-__all__ = ["Reporter", "execute", "step_id_of"]
+__all__ = ["Reporter", "execute"]
 
 log = logging.getLogger("runner.engine")
 
@@ -38,78 +38,54 @@ class Reporter(Protocol):
     def run_finished(self, result: RunResult) -> None: ...
 
 
-def step_id_of(step: StepModel, index: int, steps: Sequence[StepModel] = ()) -> str:
-    """A step's id. An unnamed send is named by what it sends (not by its position, which
-    shifts when a step is added above it: its exactly-once key must not); other unnamed
-    steps get ``<kind>-<position>``. Give sends an id of their own."""
-    if step.id:
-        return step.id
-    if step.kind != "send":
-        return f"{step.kind}-{index + 1}"
-    fingerprint = _send_fingerprint(step)
-    twins = sum(
-        1
-        for earlier in steps[:index]
-        if not earlier.id and _send_fingerprint(earlier) == fingerprint
-    )
-    return f"send-{fingerprint}" + (f"-{twins + 1}" if twins else "")
-
-
-def _send_fingerprint(step: StepModel) -> str:
-    settings = getattr(step, "send", None)
-    text = repr(
-        [
-            str(getattr(settings, name, None))
-            for name in ("from_", "to", "amount", "memo", "network")
-        ]
-    )
-    return hashlib.sha256(text.encode()).hexdigest()[:10]
-
-
 async def execute(
-    context: RunContext,
+    run: Run,
     reporter: Reporter,
     *,
     timeout: float | None = None,
     resume: Mapping[str, StepRecord] | None = None,
 ) -> RunResult:
-    """Run every step of ``context.playbook``; never raises for a step's failure."""
-    result = RunResult(context.playbook.name, context.run_id, context.mode)
-    started = context.clock()
+    """Run every step of the playbook; never raises for a step's failure."""
+    scope = run.scope
+    result = RunResult(scope.playbook.name, scope.run_id, scope.mode)
+    started = scope.clock()
+    current: list[StepScope] = []  # the step running when the run's deadline passes
     try:
         async with asyncio.timeout(timeout):
-            await _run_steps(context, reporter, result, resume or {})
+            await _run_steps(run, reporter, result, resume or {}, current)
     except TimeoutError:
         result.error = f"the run timed out after {timeout:g}s"
-        if (key := _send_in_flight(context)) is not None:
+        if current and (key := _send_in_flight(current[-1])) is not None:
             result.unknown_send = True
             result.error += f" while send {key} was in flight; --resume settles it"
-    result.duration = context.clock() - started
+    result.duration = scope.clock() - started
     reporter.run_finished(result)
     return result
 
 
 async def _run_steps(
-    context: RunContext,
+    run: Run,
     reporter: Reporter,
     result: RunResult,
     resume: Mapping[str, StepRecord],
+    current: list[StepScope],
 ) -> None:
-    records = _Records(context)
+    records = _Records(run)
+    steps = run.scope.playbook.steps
     try:
-        for index, step in enumerate(context.playbook.steps):
-            step_id = step_id_of(step, index, context.playbook.steps)
-            context.step_id = step_id
+        for index, step in enumerate(steps):
+            step_id = step_id_of(step, index, steps)
             earlier = resume.get(step_id)
             if earlier is not None and earlier.status in (StepStatus.OK, StepStatus.SKIPPED):
-                step_result = _resumed(context, step, index, step_id, earlier)
+                step_result = _resumed(run, step, index, step_id, earlier)
             else:
                 reporter.step_started(index, step_id, step.name or step_id)
-                if step.kind == "send":  # what decided this send is on disk before it posts
+                if step.sends:  # what decided this send is on disk before it posts
                     records.flush()
-                step_result = await _run_one(context, step, index, step_id)
+                current.append(run.step(step_id))
+                step_result = await _run_one(run, current[-1], step, index)
                 records.add(step_result)
-                if step.kind == "send":
+                if step.sends:
                     records.flush()
             result.steps.append(step_result)
             reporter.step_finished(step_result)
@@ -130,14 +106,14 @@ class _Records:
     written, and send intents themselves are committed by the send protocol.
     """
 
-    def __init__(self, context: RunContext) -> None:
-        self.context = context
+    def __init__(self, run: Run) -> None:
+        self.scope = run.scope
         self.pending: list[StepRecord] = []
 
     def add(self, result: StepResult) -> None:
-        if self.context.ledger is None or self.context.planning:
+        if self.scope.planning:
             return
-        finished = self.context.clock()
+        finished = self.scope.clock()
         self.pending.append(
             StepRecord(
                 step_id=result.step_id,
@@ -150,116 +126,123 @@ class _Records:
         )
 
     def flush(self) -> None:
-        if self.pending and self.context.ledger is not None:
-            self.context.ledger.save_steps(self.pending, self.context.run_id)
+        if self.pending:
+            self.scope.ledger.save_steps(self.pending, self.scope.run_id)
             self.pending = []
 
 
-async def _run_one(context: RunContext, step: StepModel, index: int, step_id: str) -> StepResult:
-    started = context.clock()
+def _failure(scope: StepScope, error: Exception) -> tuple[StepStatus, Mapping[str, Any], str]:
+    """What a step's failure means: its status, what it still reported, and why."""
+    if isinstance(error, StepFailed):
+        return StepStatus.FAILED, error.output, error.message
+    if exit_code_of(error) is ExitCode.UNKNOWN_SEND:
+        return StepStatus.UNKNOWN, {}, str(error)
+    known = isinstance(error, RunnerError | WAIaaSError)
+    if not known:  # a bug of ours: say so, keep the record
+        log.debug("step %s: internal error", scope.step_id, exc_info=error)
+    reason = (
+        str(error)
+        if known
+        else (f"internal error in waiaas-runner ({type(error).__name__}: {error})")
+    )
+    if (key := _send_in_flight(scope)) is not None:  # the request may have left
+        return StepStatus.UNKNOWN, {}, str(SendStateUnknown(key, reason))
+    return StepStatus.FAILED, {}, reason if known else f"{reason}; please report it"
+
+
+async def _run_one(run: Run, scope: StepScope, step: StepModel, index: int) -> StepResult:
+    started = run.scope.clock()
 
     def finish(status: StepStatus, output: Mapping[str, Any], reason: str | None) -> StepResult:
-        values = _outputs(context, step, output, skipped=status is StepStatus.SKIPPED)
-        context.outputs[step_id] = values
+        values = _outputs(run, step, output, skipped=status is StepStatus.SKIPPED)
+        run.values.outputs[scope.step_id] = values
         return StepResult(
             index=index,
-            step_id=step_id,
+            step_id=scope.step_id,
             kind=step.kind,
-            label=step.name or step_id,
+            label=step.name or scope.step_id,
+            sends=step.sends,
             status=status,
-            duration=context.clock() - started,
+            duration=run.scope.clock() - started,
             reason=None if reason is None else mask_secrets(reason),
             values=values,
             tolerated=status is StepStatus.FAILED and step.continue_on_error,
         )
 
     try:
-        if step.if_ is not None and not truth(context.evaluate(step.if_)):
+        if step.if_ is not None and not truth(scope.evaluate(step.if_)):
             return finish(StepStatus.SKIPPED, {}, f"if: {step.if_.source} is false")
         seconds = step.timeout.total_seconds() if step.timeout is not None else None
         try:
-            async with asyncio.timeout(seconds), _retry_override(context, step):
-                output = await cast(Runnable, step).run(context)
+            async with asyncio.timeout(seconds), _retry_override(run, step):
+                output = await RUNNERS[step.kind](step, scope)
         except TimeoutError:
-            if (key := _send_in_flight(context)) is not None:
+            if (key := _send_in_flight(scope)) is not None:
                 raise SendStateUnknown(key, f"the step timed out after {seconds:g}s") from None
             raise StepFailed(f"timed out after {seconds:g}s (timeout: on the step)") from None
-    except SendStateUnknown as unknown:
-        return finish(StepStatus.UNKNOWN, {}, str(unknown))
-    except StepFailed as failure:
-        return finish(StepStatus.FAILED, failure.output, failure.message)
-    except (WAIaaSError, EvaluationError) as error:
-        return finish(StepStatus.FAILED, {}, str(error))
-    except Exception as error:  # a bug of ours: say so, keep the record, no traceback
-        log.debug("step %s: internal error", step_id, exc_info=True)
-        reason = f"internal error in waiaas-runner ({type(error).__name__}: {error})"
-        if (key := _send_in_flight(context)) is not None:
-            return finish(StepStatus.UNKNOWN, {}, str(SendStateUnknown(key, reason)))
-        return finish(StepStatus.FAILED, {}, f"{reason}; please report it")
+    except Exception as error:  # every failure ends recorded, never as a traceback
+        return finish(*_failure(scope, error))
     return finish(StepStatus.OK, output, None)
 
 
 @contextlib.asynccontextmanager
-async def _retry_override(context: RunContext, step: StepModel) -> AsyncIterator[None]:
+async def _retry_override(run: Run, step: StepModel) -> AsyncIterator[None]:
     """A step's ``retry:`` replaces the client's retry policy while that step runs."""
     override = step.retry
     if override is None:
         yield
         return
-    policy = context.client.retry_policy
+    client = run.scope.client
+    policy = client.retry_policy
     changes: dict[str, Any] = {"max_retries": override.attempts}
     if override.delay is not None:
         changes["base_delay"] = override.delay.total_seconds()
     if override.max_delay is not None:
         changes["max_delay"] = override.max_delay.total_seconds()
-    context.client.retry_policy = dataclasses.replace(policy, **changes)
+    client.retry_policy = dataclasses.replace(policy, **changes)
     try:
         yield
     finally:
-        context.client.retry_policy = policy
+        client.retry_policy = policy
 
 
-def _send_in_flight(context: RunContext) -> str | None:
-    """The current step's send key when it was interrupted after its intent was written:
-    the request may have reached the daemon, so the send is in an unknown state."""
-    if context.ledger is None or context.planning:
+def _send_in_flight(scope: StepScope) -> str | None:
+    """The step's send key when it was interrupted after its intent was written: the
+    request may have reached the daemon, so the send is in an unknown state."""
+    if scope.run.planning:
         return None
-    intent = context.ledger.send(context.send_key())
+    intent = scope.run.ledger.send(str(scope.send_key))
     return intent.key if intent is not None and intent.state is SendState.INTENDED else None
 
 
 def _outputs(
-    context: RunContext, step: StepModel, output: Mapping[str, Any], *, skipped: bool
+    run: Run, step: StepModel, output: Mapping[str, Any], *, skipped: bool
 ) -> dict[str, Value]:
     # Every declared output exists, null when the step did not produce it, so conditions
     # on a skipped or failed step read null instead of crashing.
-    declared = context.declared_outputs.get(id(step))
+    declared = run.declared_outputs.get(id(step))
     if declared is None:
-        declared = context.declared_outputs[id(step)] = list(step.declared_outputs(context.facts))
+        declared = run.declared_outputs[id(step)] = list(step.declared_outputs(run.scope.facts))
     values: dict[str, Value] = dict.fromkeys(declared)
     values.update({name: normalize(value) for name, value in output.items()})
     values["skipped"] = skipped
     return values
 
 
-def _resumed(
-    context: RunContext, step: StepModel, index: int, step_id: str, record: StepRecord
-) -> StepResult:
+def _resumed(run: Run, step: StepModel, index: int, step_id: str, record: StepRecord) -> StepResult:
     decoded = decode(record.output or {})
     values: dict[str, Value] = dict(decoded) if isinstance(decoded, dict) else {}
-    context.outputs[step_id] = values
+    run.values.outputs[step_id] = values
     amount, raw = values.get("amount"), values.get("raw")
-    if step.kind == "send" and values.get("sent") is True and isinstance(amount, Amount):
+    if step.sends and values.get("sent") is True and isinstance(amount, Amount):
         # the earlier attempt's send still counts against this run's limits
-        context.sent_this_run[amount.symbol] = context.sent_this_run.get(amount.symbol, 0) + int(
-            str(raw)
-        )
-        context.sends_this_run += 1
+        run.tallies.count(amount.symbol, int(str(raw)))
     return StepResult(
         index=index,
         step_id=step_id,
         kind=step.kind,
         label=step.name or step_id,
+        sends=step.sends,
         status=StepStatus(record.status),
         duration=0.0,
         reason="finished in an earlier attempt of this run",

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runner.client import AllocatedAsset, to_token_units
-from runner.engine.context import ResolvedWallet, RunContext
+from runner.client import AllocatedAsset, TokenSpec, to_token_units
+from runner.engine.scope import StepScope
+from runner.engine.wallets import ResolvedWallet
+from runner.errors import StepFailed
 from runner.playbook import Amount
-from runner.steps.errors import StepFailed
 
 __all__ = ["Holding", "native_holding", "token_holding", "token_spec"]
 
@@ -30,22 +31,16 @@ class Holding:
         return Amount(to_token_units(self.raw, self.decimals), self.symbol)
 
 
-def _projected(
-    context: RunContext, wallet: ResolvedWallet, network: str | None, symbol: str
-) -> int:
-    return context.projected.get((wallet.id or "", network or "", symbol), 0)
-
-
 async def native_holding(
-    context: RunContext, wallet: ResolvedWallet, network: str | None, expected: str | None = None
+    scope: StepScope, wallet: ResolvedWallet, network: str | None, expected: str | None = None
 ) -> Holding:
-    balance = await context.client.get_balance(network, wallet_id=wallet.id)
+    balance = await scope.run.client.get_balance(network, wallet_id=wallet.id)
     if expected is not None and balance.symbol != expected:
         raise StepFailed(
             f"wallet {wallet.label} on {balance.network}: its native coin is {balance.symbol}, "
             f"not {expected}"
         )
-    raw = balance.raw + _projected(context, wallet, balance.network, balance.symbol)
+    raw = balance.raw + scope.projections.of(wallet.id, balance.network, balance.symbol)
     return Holding(raw, balance.decimals, balance.symbol, balance.network, balance.address)
 
 
@@ -56,7 +51,7 @@ def _is_token(asset: AllocatedAsset, address: str | None, asset_id: str | None) 
 
 
 async def token_holding(
-    context: RunContext,
+    scope: StepScope,
     wallet: ResolvedWallet,
     network: str | None,
     symbol: str,
@@ -65,12 +60,12 @@ async def token_holding(
 ) -> Holding:
     """``absent_is_zero``: a read of a token the daemon does not list (it leaves out zero
     balances) is 0 in the playbook's decimals; a send still needs the daemon's decimals."""
-    token = context.playbook.tokens[symbol]
-    assets = await context.client.get_assets(network, wallet_id=wallet.id)
+    token = scope.run.playbook.tokens[symbol]
+    assets = await scope.run.client.get_assets(network, wallet_id=wallet.id)
     found = next((a for a in assets.assets if _is_token(a, token.address, token.asset_id)), None)
     resolved_network = assets.network or network
     if found is None and absent_is_zero:
-        raw = _projected(context, wallet, resolved_network, symbol)
+        raw = scope.projections.of(wallet.id, resolved_network, symbol)
         return Holding(raw, token.decimals, symbol, resolved_network, None)
     if found is None:
         raise StepFailed(
@@ -83,15 +78,15 @@ async def token_holding(
             f"{symbol}: the playbook says {token.decimals} decimals, the daemon says "
             f"{found.decimals}; fix tokens.{symbol}.decimals before anything is sent"
         )
-    raw = found.raw + _projected(context, wallet, resolved_network, symbol)
+    raw = found.raw + scope.projections.of(wallet.id, resolved_network, symbol)
     return Holding(raw, found.decimals, symbol, resolved_network, None)
 
 
-def token_spec(context: RunContext, symbol: str) -> dict[str, object] | None:
-    """The ``token`` of a TOKEN_TRANSFER body, or None for the native coin."""
-    token = context.playbook.tokens.get(symbol)
+def token_spec(scope: StepScope, symbol: str) -> TokenSpec | None:
+    """The ``token`` of a TOKEN_TRANSFER, or None for the native coin."""
+    token = scope.run.playbook.tokens.get(symbol)
     if token is None:
         return None
     if token.asset_id is not None:
-        return {"asset_id": token.asset_id, "decimals": token.decimals, "symbol": symbol}
-    return {"address": token.address, "decimals": token.decimals, "symbol": symbol}
+        return TokenSpec(asset_id=token.asset_id, decimals=token.decimals, symbol=symbol)
+    return TokenSpec(address=token.address, decimals=token.decimals, symbol=symbol)

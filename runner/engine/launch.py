@@ -19,23 +19,30 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from filelock import AsyncFileLock, Timeout
+from filelock import Timeout
 
 from runner.client import RetryPolicy, WAIaaSClient
 from runner.engine.config import default_config_path, load_config
-from runner.engine.context import Mode, RunContext, UsageError
-from runner.engine.executor import Reporter, execute, step_id_of
+from runner.engine.executor import Reporter, execute
 from runner.engine.results import RunResult
 from runner.engine.run_events import notify_run
-from runner.ledger import Ledger, LedgerError, SendState, default_ledger_path
+from runner.engine.scope import Mode, Run, RunScope
+from runner.errors import LockBusy, UsageError
+from runner.ledger import Ledger, LedgerError, SendState, StepRecord, default_ledger_path
+from runner.ledger.keys import SendKey
+from runner.ledger.locks import async_playbook_lock
 from runner.playbook import EvalContext, EvaluationError, Playbook, Template, UnitTable, render
 from runner.playbook.facts import referenced
+from runner.playbook.steps import step_id_of
 from runner.playbook.values import format_value
 
-__all__ = ["LaunchOptions", "LockBusy", "launch", "new_run_id"]
+__all__ = ["LaunchOptions", "SandboxStarter", "launch", "new_run_id"]
 
 TOKEN_ENV = "WAIAAS_SESSION_TOKEN"
 URL_ENV = "WAIAAS_URL"
+
+
+SandboxStarter = Callable[[], contextlib.AbstractAsyncContextManager[tuple[str, str]]]
 
 
 @dataclass
@@ -46,8 +53,9 @@ class LaunchOptions:
     run_id: str | None = None
     resume: bool = False
     state: Path | None = None
-    sandbox: bool = False
-    fixture: Path | None = None
+    # --sandbox: starts a local daemon for the run and yields (url, token). The CLI
+    # provides it, so the engine never imports the sandbox (nor aiohttp).
+    sandbox: SandboxStarter | None = None
     timeout: float | None = None
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     retry_policy: RetryPolicy | None = None
@@ -146,7 +154,11 @@ def _expression_env(
 ) -> dict[str, str]:
     secret = _names_in(playbook.daemon.token) | {TOKEN_ENV}
     # names that only locate the daemon are not needed when the daemon comes from options
-    located = _names_in(playbook.daemon.url) if options.sandbox or options.daemon_url else set()
+    located = (
+        _names_in(playbook.daemon.url)
+        if options.sandbox is not None or options.daemon_url
+        else set()
+    )
     missing = sorted(
         name
         for name, value in env.items()
@@ -163,19 +175,11 @@ def _expression_env(
 async def _daemon(
     playbook: Playbook, path: Path, options: LaunchOptions, env: Mapping[str, str | None]
 ) -> AsyncIterator[tuple[str, str]]:
-    if not options.sandbox:
+    if options.sandbox is None:
         yield _daemon_url(playbook, options, env), _token(playbook, path, options, env)
         return
-    # only --sandbox pays for importing the server
-    from runner.sandbox.fixture import load_fixture
-    from runner.sandbox.server import Sandbox
-
-    try:
-        fixture = load_fixture(options.fixture)
-    except ValueError as error:  # the message names the file and the field
-        raise UsageError(f"--fixture: {error}") from None
-    async with Sandbox(port=0, fixture=fixture) as sandbox:
-        yield sandbox.url, sandbox.token
+    async with options.sandbox() as (url, token):
+        yield url, token
 
 
 @contextlib.contextmanager
@@ -189,10 +193,8 @@ def _ledger(options: LaunchOptions, plan: bool) -> Iterator[Ledger]:
 
 @contextlib.contextmanager
 def _open_ledger(options: LaunchOptions, plan: bool) -> Iterator[Ledger]:
-    if options.state is not None:
-        with Ledger(options.state) as ledger:
-            yield ledger
-    elif options.sandbox or (plan and not default_ledger_path().exists()):
+    default = default_ledger_path(options.environ)
+    if options.state is None and (options.sandbox is not None or (plan and not default.exists())):
         # sandbox sends must never count against a real ledger's limits, and a plan reads
         # a ledger but never creates one
         with (
@@ -200,13 +202,9 @@ def _open_ledger(options: LaunchOptions, plan: bool) -> Iterator[Ledger]:
             Ledger(Path(folder) / "ledger.sqlite3") as ledger,
         ):
             yield ledger
-    else:
-        with Ledger(default_ledger_path()) as ledger:
-            yield ledger
-
-
-class LockBusy(Exception):
-    """Another process is running this playbook (the run was refused, not started)."""
+        return
+    with Ledger(options.state or default) as ledger:
+        yield ledger
 
 
 @contextlib.asynccontextmanager
@@ -216,9 +214,7 @@ async def _playbook_lock(ledger: Ledger, name: str, wait: bool, mode: Mode) -> A
     if mode == "plan":
         yield
         return
-    folder = ledger.path.parent / "locks"
-    folder.mkdir(exist_ok=True)
-    lock = AsyncFileLock(folder / f"playbook-{name}.lock", run_in_executor=False)
+    lock = async_playbook_lock(ledger.path, name)
     try:
         await lock.acquire(timeout=-1 if wait else 0)
     except Timeout:
@@ -241,57 +237,67 @@ async def launch(
     config = load_config(options.config or default_config_path(options.environ))
     with _ledger(options, plan=mode == "plan") as ledger:
         async with _playbook_lock(ledger, playbook.name, options.wait_lock, mode):
-            run_id = options.run_id or new_run_id()
-            resume = None
-            if options.resume:
-                unfinished = ledger.last_unfinished_run(playbook.name)
-                if unfinished is None:
-                    raise UsageError(f"--resume: playbook {playbook.name!r} has no unfinished run")
-                run_id = unfinished.run_id
-                resume = ledger.steps(run_id)
-                _check_resumable(playbook, ledger, run_id)
+            run_id, resume = _run_id(playbook, ledger, options)
             async with (
                 _daemon(playbook, path, options, env) as (url, token),
                 WAIaaSClient(
-                    url,
-                    token,
-                    retry_policy=options.retry_policy,
-                    timeout=options.request_timeout,
+                    url, token, retry_policy=options.retry_policy, timeout=options.request_timeout
                 ) as client,
             ):
-                context = RunContext(
-                    playbook=playbook,
-                    client=client,
-                    run_id=run_id,
-                    mode=mode,
-                    env=_expression_env(playbook, env, options),
-                    ledger=ledger,
-                    on_log=reporter.log,
-                    config_limits=config.limits,
-                    sleep=options.sleep,
+                scope = RunScope(
+                    playbook, client, ledger, run_id, mode, config.limits, sleep=options.sleep
                 )
-                try:
-                    context.set_vars(options.variables)
-                except EvaluationError as error:
-                    raise UsageError(f"vars: {error}") from None
-                if mode == "run":
-                    _warn_unsettled(ledger, playbook.name, reporter)
-                    ledger.begin_run(playbook.name, run_id)
-                result = await execute(context, reporter, timeout=options.timeout, resume=resume)
-                if mode == "run":
-                    ledger.finish_run(run_id, _run_status(result), int(result.exit_code))
-                    await notify_run(context, result)
-                return result
+                run = _prepared_run(
+                    scope, _expression_env(playbook, env, options), options, reporter
+                )
+                return await _carry_out(run, reporter, options, resume)
+
+
+def _run_id(
+    playbook: Playbook, ledger: Ledger, options: LaunchOptions
+) -> tuple[str, dict[str, StepRecord] | None]:
+    """The run's id, and with --resume the step records of the run it continues."""
+    if not options.resume:
+        return options.run_id or new_run_id(), None
+    unfinished = ledger.last_unfinished_run(playbook.name)
+    if unfinished is None:
+        raise UsageError(f"--resume: playbook {playbook.name!r} has no unfinished run")
+    _check_resumable(playbook, ledger, unfinished.run_id)
+    return unfinished.run_id, ledger.steps(unfinished.run_id)
+
+
+def _prepared_run(
+    scope: RunScope, env: Mapping[str, str], options: LaunchOptions, reporter: Reporter
+) -> Run:
+    run = Run(scope, env=env, on_log=reporter.log)
+    try:
+        run.values.set_vars(options.variables)
+    except EvaluationError as error:
+        raise UsageError(f"vars: {error}") from None
+    return run
+
+
+async def _carry_out(
+    run: Run, reporter: Reporter, options: LaunchOptions, resume: dict[str, StepRecord] | None
+) -> RunResult:
+    scope = run.scope
+    if scope.planning:
+        return await execute(run, reporter, timeout=options.timeout, resume=resume)
+    _warn_unsettled(scope.ledger, scope.playbook.name, reporter)
+    scope.ledger.begin_run(scope.playbook.name, scope.run_id)
+    result = await execute(run, reporter, timeout=options.timeout, resume=resume)
+    scope.ledger.finish_run(scope.run_id, _run_status(result), int(result.exit_code))
+    await notify_run(run, result)
+    return result
 
 
 def _check_resumable(playbook: Playbook, ledger: Ledger, run_id: str) -> None:
     """Refuse to resume a run whose sends the playbook no longer has: it was edited, and
     posting its sends under new keys could move the money a second time."""
-    prefix = f"{playbook.name}/{run_id}/"
     current = {
-        prefix + step_id_of(step, index, playbook.steps)
+        str(SendKey(playbook.name, run_id, step_id_of(step, index, playbook.steps)))
         for index, step in enumerate(playbook.steps)
-        if step.kind == "send"
+        if step.sends
     }
     orphans = [
         send.key

@@ -9,42 +9,38 @@ A violation names the limit, where it was set, and the numbers.
 
 from __future__ import annotations
 
-from runner.client import to_token_units
-from runner.engine.context import RunContext
+from runner.client import same_address, to_token_units
+from runner.engine.scope import StepScope
+from runner.errors import StepFailed
 from runner.ledger import DailyCap
 from runner.playbook import Amount
 from runner.playbook.amounts import AmountError, AmountLiteral, RawAmount, format_decimal
 from runner.playbook.limits import Limits
-from runner.steps.errors import StepFailed
 
 __all__ = ["check_limits", "daily_cap"]
 
 DAY = 24 * 60 * 60
 
 
-def _same_address(a: str, b: str) -> bool:
-    return a.lower() == b.lower() if a.startswith("0x") and b.startswith("0x") else a == b
-
-
 def _in_units(raw: int, decimals: int) -> str:
     return format_decimal(to_token_units(raw, decimals))
 
 
-async def _allowed(context: RunContext, allow_to: list[str], to: str, alias: str | None) -> bool:
+async def _allowed(scope: StepScope, allow_to: list[str], to: str, alias: str | None) -> bool:
     if alias is not None and alias in allow_to:
         return True
     for entry in allow_to:
-        if entry in context.playbook.wallets:
-            wallet = await context.wallet(entry)
-            if wallet.address is not None and _same_address(wallet.address, to):
+        if entry in scope.run.playbook.wallets:
+            wallet = await scope.wallets.wallet(entry)
+            if same_address(wallet.address, to):
                 return True
-        elif _same_address(entry, to):
+        elif same_address(entry, to):
             return True
     return False
 
 
 async def _check(
-    context: RunContext,
+    scope: StepScope,
     limits: Limits,
     where: str,
     amount: Amount,
@@ -60,25 +56,25 @@ async def _check(
         return StepFailed(f"limit {name} ({where}): {detail}; nothing was sent")
 
     if limits.allow_to is not None:
-        if not await _allowed(context, limits.allow_to, to, alias):
+        if not await _allowed(scope, limits.allow_to, to, alias):
             allowed = ", ".join(limits.allow_to)
             raise violated("allow_to", f"recipient {alias or to} is not in [{allowed}]")
         applied.append("allow_to")
     if limits.max_sends_per_run is not None:
-        if context.sends_this_run >= limits.max_sends_per_run:
+        if scope.tallies.sends >= limits.max_sends_per_run:
             raise violated(
                 "max_sends_per_run",
-                f"this run already posted {context.sends_this_run} of "
+                f"this run already posted {scope.tallies.sends} of "
                 f"{limits.max_sends_per_run} sends",
             )
         applied.append(f"max_sends_per_run {limits.max_sends_per_run}")
-    caps = {name: _cap(context, written, symbol) for name, written in limits.caps().items()}
+    caps = {name: _cap(scope, written, symbol) for name, written in limits.caps().items()}
     if (cap := caps["max_per_send"]) is not None:
         if amount.value > cap.value:
             raise violated("max_per_send", f"{amount} is more than {cap}")
         applied.append(f"max_per_send {cap}")
     if (cap := caps["max_per_run"]) is not None:
-        total = context.sent_this_run.get(symbol, 0) + raw
+        total = scope.tallies.sent.get(symbol, 0) + raw
         if total > cap.to_raw(decimals):
             raise violated(
                 "max_per_run",
@@ -86,10 +82,8 @@ async def _check(
             )
         applied.append(f"max_per_run {cap}")
     if (cap := caps["max_per_day"]) is not None:
-        spent = (
-            context.ledger.spent_since(symbol, context.clock() - DAY, excluding=context.send_key())
-            if context.ledger
-            else 0
+        spent = scope.run.ledger.spent_since(
+            symbol, scope.run.clock() - DAY, excluding=str(scope.send_key)
         )
         if spent + raw > cap.to_raw(decimals):
             raise violated(
@@ -101,12 +95,10 @@ async def _check(
     return applied
 
 
-def _cap(
-    context: RunContext, written: list[AmountLiteral | RawAmount], symbol: str
-) -> Amount | None:
+def _cap(scope: StepScope, written: list[AmountLiteral | RawAmount], symbol: str) -> Amount | None:
     for literal in written:
         try:
-            cap = context.facts.units.resolve(literal)
+            cap = scope.run.facts.units.resolve(literal)
         except AmountError:  # a config cap on a token this playbook does not know
             continue
         if cap.symbol == symbol:
@@ -115,25 +107,25 @@ def _cap(
 
 
 async def check_limits(
-    context: RunContext, amount: Amount, raw: int, decimals: int, to: str, alias: str | None
+    scope: StepScope, amount: Amount, raw: int, decimals: int, to: str, alias: str | None
 ) -> list[str]:
     """Raise :class:`StepFailed` on a violation; return the limits that applied."""
-    applied = await _check(
-        context, context.playbook.limits, "playbook", amount, raw, decimals, to, alias
-    )
-    applied += await _check(
-        context, context.config_limits, "runner config", amount, raw, decimals, to, alias
-    )
+    applied: list[str] = []
+    for limits, where in (
+        (scope.run.playbook.limits, "playbook"),
+        (scope.run.config_limits, "runner config"),
+    ):
+        applied += await _check(scope, limits, where, amount, raw, decimals, to, alias)
     return applied
 
 
-def daily_cap(context: RunContext, symbol: str, decimals: int) -> DailyCap | None:
+def daily_cap(scope: StepScope, symbol: str, decimals: int) -> DailyCap | None:
     """The strictest ``max_per_day`` for ``symbol``, for the ledger to enforce atomically
     with the intent (the check above is the early, explained refusal; this one holds
     against concurrent processes)."""
     caps = [
         cap.to_raw(decimals)
-        for limits in (context.playbook.limits, context.config_limits)
-        if (cap := _cap(context, limits.max_per_day, symbol)) is not None
+        for limits in (scope.run.playbook.limits, scope.run.config_limits)
+        if (cap := _cap(scope, limits.max_per_day, symbol)) is not None
     ]
-    return DailyCap(min(caps), context.clock() - DAY) if caps else None
+    return DailyCap(min(caps), scope.run.clock() - DAY) if caps else None

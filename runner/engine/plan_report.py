@@ -22,7 +22,7 @@ def planned_sends(result: RunResult) -> list[dict[str, Any]]:
     """One row per send step that would post, with everything a reviewer checks."""
     rows = []
     for step in result.steps:
-        if step.kind != "send" or step.status is not StepStatus.OK:
+        if not step.sends or step.status is not StepStatus.OK:
             continue
         out = step.output
         to = f"{out['to_wallet']} ({out.get('to')})" if out.get("to_wallet") else out.get("to")
@@ -43,7 +43,7 @@ def planned_sends(result: RunResult) -> list[dict[str, Any]]:
 
 
 def _skipped_sends(result: RunResult) -> list[StepResult]:
-    return [s for s in result.steps if s.kind == "send" and s.status is StepStatus.SKIPPED]
+    return [s for s in result.steps if s.sends and s.status is StepStatus.SKIPPED]
 
 
 class PlanTextReporter(TextReporter):

@@ -17,7 +17,7 @@ from rich.status import Status
 from runner.engine.results import RunResult, StepResult, StepStatus
 from runner.playbook.diagnostics import mask_secrets
 
-__all__ = ["JsonReporter", "TextReporter", "make_reporter"]
+__all__ = ["JsonReporter", "TextReporter"]
 
 _MARKS = {
     StepStatus.OK: "[green]✓[/]",
@@ -118,18 +118,3 @@ class JsonReporter:
 
     def run_finished(self, result: RunResult) -> None:
         self._emit(result.to_json())
-
-
-def make_reporter(
-    output: str, *, quiet: bool = False, plan: bool = False
-) -> TextReporter | JsonReporter:
-    """The reporter for ``--output``; a plan gets the review table as well."""
-    if plan:
-        from runner.engine import plan_report
-
-        if output == "json":
-            return plan_report.PlanJsonReporter()
-        if output == "markdown":
-            return plan_report.MarkdownPlanReporter()
-        return plan_report.PlanTextReporter(quiet=quiet)
-    return JsonReporter() if output == "json" else TextReporter(quiet=quiet)

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
 from runner.engine.values import plain
+from runner.errors import ExitCode
 from runner.playbook.values import Value
 
 __all__ = ["ExitCode", "RunResult", "StepResult", "StepStatus"]
-
-
-class ExitCode(IntEnum):
-    OK = 0
-    FAILED = 1  # a step failed or an assertion was false
-    INVALID = 2  # invalid playbook or usage
-    UNKNOWN_SEND = 3  # a send is in an unknown state and needs a person
 
 
 class StepStatus(StrEnum):
@@ -34,6 +28,7 @@ class StepResult:
     step_id: str
     kind: str
     label: str
+    sends: bool  # the step's kind moves money
     status: StepStatus
     duration: float
     reason: str | None = None

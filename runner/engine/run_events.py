@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from runner.engine.context import RunContext
 from runner.engine.results import RunResult, StepStatus
+from runner.engine.scope import Run
 from runner.engine.webhook import WebhookError, post_event
 
 __all__ = ["notify_run"]
@@ -23,7 +23,7 @@ def _events(result: RunResult, wanted: list[str]) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     if "send" in wanted:
         for step in result.steps:
-            if step.kind == "send" and step.status is StepStatus.OK and step.output.get("sent"):
+            if step.sends and step.status is StepStatus.OK and step.output.get("sent"):
                 events.append({"event": "send", "step": step.step_id, **base, **step.output})
     if "failure" in wanted and result.exit_code:
         failed = [s for s in result.steps if s.status in (StepStatus.FAILED, StepStatus.UNKNOWN)]
@@ -40,13 +40,13 @@ def _events(result: RunResult, wanted: list[str]) -> list[dict[str, Any]]:
     return events
 
 
-async def notify_run(context: RunContext, result: RunResult) -> None:
-    notify = context.playbook.notify
-    if notify is None or context.planning:
+async def notify_run(run: Run, result: RunResult) -> None:
+    notify = run.scope.playbook.notify
+    if notify is None or run.scope.planning:
         return
-    url = context.render_text(notify.webhook)
+    url = run.values.render_text(notify.webhook)
     for event in _events(result, list(notify.on)):
         try:
-            await post_event(url, event, sleep=context.sleep)
+            await post_event(url, event, sleep=run.scope.sleep)
         except WebhookError as error:
             log.warning("notify (%s event): %s", event["event"], error)

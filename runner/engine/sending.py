@@ -15,15 +15,12 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from typing import Any
 
-from runner.client import (
-    AmbiguousSendError,
-    WAIaaSError,
-    transfer_body,
-)
-from runner.engine.context import ResolvedWallet, RunContext
+from runner.client import AmbiguousSendError, TransferRequest, WAIaaSError
 from runner.engine.failpoints import failpoint
+from runner.engine.scope import StepScope
+from runner.engine.wallets import ResolvedWallet
+from runner.errors import SendStateUnknown, StepFailed
 from runner.ledger import (
     CapExceeded,
     DailyCap,
@@ -33,7 +30,6 @@ from runner.ledger import (
     Verdict,
     reconcile,
 )
-from runner.steps.errors import SendStateUnknown, StepFailed
 
 __all__ = ["RECONCILE_GRACE_SECONDS", "Accepted", "send_exactly_once"]
 
@@ -50,82 +46,61 @@ class Accepted:
 
 
 async def send_exactly_once(
-    context: RunContext,
+    scope: StepScope,
+    request: TransferRequest,
     wallet: ResolvedWallet,
     *,
-    to: str,
-    raw: int,
-    symbol: str,
-    token: dict[str, Any] | None,
-    memo: str | None,
-    network: str | None,
     daily_cap: DailyCap | None = None,
 ) -> Accepted:
-    ledger = context.ledger
-    if ledger is None:
-        raise StepFailed("a send needs the run ledger, and this run has none")
-    key = context.send_key()
-    try:
-        request = transfer_body(to, raw, None, token, memo, network, wallet.id)
-    except ValueError as error:
-        raise StepFailed(str(error)) from None
+    """Post ``request`` under the step's send key, at most once whatever happens."""
     # The whole protocol holds the wallet's lock: a reconciliation must not run while
     # another send from this wallet is between its POST and its answer, or it could adopt
     # that send's transaction as its own.
     try:
-        async with context.wallet_lock(wallet):
-            return await _protocol(context, ledger, wallet, key, request, symbol, daily_cap)
+        async with scope.wallets.lock(wallet):
+            return await _protocol(scope, scope.run.ledger, request, daily_cap)
     except CapExceeded as exceeded:
         assert daily_cap is not None
         raise StepFailed(
-            f"limit max_per_day: {exceeded.spent_raw} smallest units of {symbol} already sent "
-            f"in the last 24 h (in-flight sends included, by any process using this ledger); "
-            f"{raw} more would pass the cap of {daily_cap.cap_raw}; nothing was sent"
+            f"limit max_per_day: {exceeded.spent_raw} smallest units of {request.symbol} "
+            "already sent in the last 24 h (in-flight sends included, by any process using "
+            f"this ledger); {request.raw} more would pass the cap of {daily_cap.cap_raw}; "
+            "nothing was sent"
         ) from None
 
 
 async def _protocol(
-    context: RunContext,
-    ledger: Ledger,
-    wallet: ResolvedWallet,
-    key: str,
-    request: dict[str, Any],
-    symbol: str,
-    daily_cap: DailyCap | None,
+    scope: StepScope, ledger: Ledger, request: TransferRequest, daily_cap: DailyCap | None
 ) -> Accepted:
+    key = str(scope.send_key)
     intent = ledger.send(key)
     if intent is not None:
-        adopted = await _settle_earlier_attempt(context, ledger, intent)
+        adopted = await _settle_earlier_attempt(scope, ledger, intent)
         if adopted is not None:
             return adopted
-        intent = ledger.reopen(key, request, symbol, daily_cap)
+        intent = ledger.reopen(key, request, daily_cap)
     else:
         failpoint("before-intent")
         intent = ledger.intend_send(
             key=key,
-            run_id=context.run_id,
-            playbook=context.playbook.name,
-            step_id=context.step_id,
-            wallet_id=wallet.id,
-            network=request.get("network"),
-            to_address=request["to"],
-            amount_raw=int(request["amount"]),
-            symbol=symbol,
+            run_id=scope.send_key.run_id,
+            playbook=scope.send_key.playbook,
+            step_id=scope.send_key.step_id,
             request=request,
             daily_cap=daily_cap,
         )
     failpoint("after-intent")
-    for attempt in range(context.client.retry_policy.max_retries + 1):
+    for attempt in range(scope.run.client.retry_policy.max_retries + 1):
         if attempt:  # the last attempt was lost and provably absent: another is safe
-            intent = ledger.reopen(key, request, symbol, daily_cap)
-        result = await _post(context, ledger, intent)
+            intent = ledger.reopen(key, request, daily_cap)
+        result = await _post(scope, ledger, intent, request)
         if result is not None:
             return result
     raise StepFailed(f"send {key}: every attempt was lost and found absent; nothing was sent")
 
 
 async def _settle_earlier_attempt(
-    context: RunContext, ledger: Ledger, intent: SendIntent
+    scope: StepScope, ledger: Ledger, intent: SendIntent
 ) -> Accepted | None:
     """What an earlier attempt of this key left behind; None when posting is allowed."""
     if intent.state is SendState.ACCEPTED and intent.tx_id is not None:
@@ -134,30 +109,22 @@ async def _settle_earlier_attempt(
         raise SendStateUnknown(intent.key, intent.note or "an earlier attempt was not settled")
     if intent.state is SendState.INTENDED:  # the process stopped between intent and answer
         # Its request may still be in flight: judge only once it would have timed out.
-        settled = intent.intended_at + context.client.timeout + RECONCILE_GRACE_SECONDS
-        await context.sleep(max(0.0, settled - context.clock()))
-        return await _reconcile(context, ledger, intent, "an earlier attempt was interrupted")
+        settled = intent.intended_at + scope.run.client.timeout + RECONCILE_GRACE_SECONDS
+        await scope.run.sleep(max(0.0, settled - scope.run.clock()))
+        return await _reconcile(scope, ledger, intent, "an earlier attempt was interrupted")
     return None
 
 
-async def _post(context: RunContext, ledger: Ledger, intent: SendIntent) -> Accepted | None:
-    request = intent.request
-    token = request.get("token")
+async def _post(
+    scope: StepScope, ledger: Ledger, intent: SendIntent, request: TransferRequest
+) -> Accepted | None:
     try:
-        sent = await context.client.send_token(
-            request["to"],
-            request["amount"],
-            type=request["type"],
-            token=token,
-            memo=request.get("memo"),
-            network=request.get("network"),
-            wallet_id=request.get("walletId"),
-        )
+        sent = await scope.run.client.send(request)
     except AmbiguousSendError as error:
         # A request the daemon is still working on would not be in the list yet: give it
         # a moment before concluding anything from its absence.
-        await context.sleep(RECONCILE_GRACE_SECONDS)
-        return await _reconcile(context, ledger, intent, error.message)
+        await scope.run.sleep(RECONCILE_GRACE_SECONDS)
+        return await _reconcile(scope, ledger, intent, error.message)
     except WAIaaSError as error:  # the daemon refused, or the request never left
         ledger.mark_not_sent(intent.key, str(error))
         raise StepFailed(f"the daemon refused the send: {error}") from None
@@ -174,18 +141,18 @@ async def _post(context: RunContext, ledger: Ledger, intent: SendIntent) -> Acce
 
 
 async def _reconcile(
-    context: RunContext, ledger: Ledger, intent: SendIntent, cause: str
+    scope: StepScope, ledger: Ledger, intent: SendIntent, cause: str
 ) -> Accepted | None:
     claimed = ledger.claimed_tx_ids()
-    verdict = await reconcile(context.client, intent, claimed=claimed)
+    verdict = await reconcile(scope.run.client, intent, claimed=claimed)
     if verdict.verdict is Verdict.FOUND and verdict.transaction is not None:
         tx = verdict.transaction
         ledger.mark_accepted(intent.key, tx.id, tx.status.value, note=f"adopted: {cause}")
-        context.log("warning", f"{cause}; the daemon had created it: adopted {tx.id}")
+        scope.log("warning", f"{cause}; the daemon had created it: adopted {tx.id}")
         return Accepted(tx.id, tx.status.value, adopted=True)
     if verdict.verdict is Verdict.ABSENT:
         ledger.mark_not_sent(intent.key, f"{cause}; {verdict.reason}")
-        context.log("warning", f"{cause}; the daemon holds no such transaction")
+        scope.log("warning", f"{cause}; the daemon holds no such transaction")
         return None
     note = f"{cause}; {verdict.reason}"
     ledger.mark_unknown(intent.key, note)

@@ -10,11 +10,13 @@ from typing import Any
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from runner.errors import RunnerError
+
 __all__ = ["WebhookError", "post_event"]
 
 
-class WebhookError(Exception):
-    pass
+class WebhookError(RunnerError):
+    """A webhook could not be delivered (the message never quotes its URL)."""
 
 
 def _transient(error: BaseException) -> bool:

@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
-from runner.client import Transaction, WAIaaSClient, WAIaaSError
+from runner.client import (
+    Transaction,
+    TransferRequest,
+    WAIaaSClient,
+    WAIaaSError,
+    same_address,
+)
 from runner.ledger.records import SendIntent
 
 __all__ = ["Reconciliation", "Verdict", "reconcile"]
@@ -31,23 +36,13 @@ class Reconciliation:
     transaction: Transaction | None = None
 
 
-def _same_address(a: str | None, b: str) -> bool:
-    if a is None:
-        return False
-    if a.startswith("0x") and b.startswith("0x"):  # EVM addresses are case-insensitive
-        return a.lower() == b.lower()
-    return a == b
-
-
-def matches(tx: Transaction, request: dict[str, Any]) -> bool:
+def matches(tx: Transaction, request: TransferRequest) -> bool:
     """Whether ``tx`` could be the transaction ``request`` created."""
-    kind = request.get("type") or "TRANSFER"
-    network = request.get("network")
     return (
-        _same_address(tx.to_address, str(request["to"]))
-        and tx.amount == str(request["amount"])
-        and (tx.type or "TRANSFER") == kind
-        and (network is None or tx.network is None or tx.network == network)
+        same_address(tx.to_address, request.to)
+        and tx.amount == str(request.raw)
+        and (tx.type or "TRANSFER") == request.type
+        and (request.network is None or tx.network is None or tx.network == request.network)
     )
 
 
@@ -65,8 +60,9 @@ async def reconcile(
     except WAIaaSError as exc:
         return Reconciliation(Verdict.UNDECIDABLE, f"could not read the transaction list: {exc}")
     since = intent.intended_at - clock_skew
+    request = intent.transfer
     recent = [tx for tx in page.items if tx.created_at is None or tx.created_at >= since]
-    candidates = [tx for tx in recent if tx.id not in claimed and matches(tx, intent.request)]
+    candidates = [tx for tx in recent if tx.id not in claimed and matches(tx, request)]
     if len(candidates) == 1:
         return Reconciliation(
             Verdict.FOUND, "the daemon holds a matching transaction", candidates[0]

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from runner.client import TransferRequest
+from runner.errors import ExitCode, RunnerError
+
 __all__ = [
     "CapExceeded",
     "DailyCap",
@@ -21,8 +24,10 @@ __all__ = [
 ]
 
 
-class LedgerError(Exception):
+class LedgerError(RunnerError):
     """The ledger file cannot be opened or written (a path or permission problem)."""
+
+    exit_code = ExitCode.INVALID
 
 
 @dataclass(frozen=True)
@@ -35,7 +40,7 @@ class DailyCap:
     since: float
 
 
-class CapExceeded(Exception):
+class CapExceeded(RunnerError):
     def __init__(self, spent_raw: int) -> None:
         super().__init__(f"{spent_raw} smallest units already spent")
         self.spent_raw = spent_raw
@@ -70,6 +75,11 @@ class SendIntent:
     note: str | None
     intended_at: float
     updated_at: float
+
+    @property
+    def transfer(self) -> TransferRequest:
+        """The request this intent recorded (and posts, or posted)."""
+        return TransferRequest.from_body(self.request, self.symbol)
 
     @property
     def counts_as_spent(self) -> bool:

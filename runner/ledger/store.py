@@ -14,11 +14,12 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from runner.client import TransferRequest
 from runner.ledger.records import (
     CapExceeded,
     DailyCap,
@@ -76,11 +77,13 @@ CREATE INDEX IF NOT EXISTS sends_by_symbol ON sends (symbol, intended_at);
 """
 
 
-def default_ledger_path() -> Path:
-    """``$WAIAAS_RUNNER_STATE``, else the user's data directory (XDG on Linux)."""
-    if explicit := os.environ.get("WAIAAS_RUNNER_STATE"):
+def default_ledger_path(environ: Mapping[str, str] | None = None) -> Path:
+    """``$WAIAAS_RUNNER_STATE``, else the user's data directory (XDG on Linux), read from
+    ``environ`` (default: this process's environment)."""
+    environ = os.environ if environ is None else environ
+    if explicit := environ.get("WAIAAS_RUNNER_STATE"):
         return Path(explicit)
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    base = environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "waiaas-runner" / "ledger.sqlite3"
 
 
@@ -171,19 +174,6 @@ class Ledger:
         rows = self._db.execute(query + " ORDER BY started_at DESC LIMIT ?", (*args, limit))
         return [RunRecord(**dict(row)) for row in rows]
 
-    def save_step(
-        self,
-        run_id: str,
-        step_id: str,
-        status: str,
-        output: dict[str, Any] | None,
-        error: str | None,
-        started_at: float,
-    ) -> None:
-        self.save_steps(
-            [StepRecord(step_id, status, output, error, started_at, self._clock())], run_id
-        )
-
     def save_steps(self, records: list[StepRecord], run_id: str) -> None:
         """Several step results in one transaction (a run buffers its read steps)."""
         with self._write() as db:
@@ -228,19 +218,16 @@ class Ledger:
         run_id: str,
         playbook: str,
         step_id: str,
-        wallet_id: str | None,
-        network: str | None,
-        to_address: str,
-        amount_raw: int,
-        symbol: str,
-        request: dict[str, Any],
+        request: TransferRequest,
         daily_cap: DailyCap | None = None,
     ) -> SendIntent:
-        """Commit the intent; if the key already has one, return that one untouched.
-        Raises :class:`CapExceeded` (writing nothing) when ``daily_cap`` would be passed."""
+        """Commit the intent to post ``request``; if the key already has one, return that
+        one untouched. Raises :class:`CapExceeded` (writing nothing) when ``daily_cap``
+        would be passed."""
+        symbol = _symbol_of(request)
         now = self._clock()
         with self._write(durable=True) as db:
-            self._enforce(db, daily_cap, symbol, key, amount_raw)
+            self._enforce(db, daily_cap, symbol, key, request.raw)
             db.execute(
                 "INSERT INTO sends (key, run_id, playbook, step_id, wallet_id, network, "
                 "to_address, amount_raw, symbol, request, state, intended_at, updated_at) "
@@ -250,12 +237,12 @@ class Ledger:
                     run_id,
                     playbook,
                     step_id,
-                    wallet_id,
-                    network,
-                    to_address,
-                    str(amount_raw),
+                    request.wallet_id,
+                    request.network,
+                    request.to,
+                    str(request.raw),
                     symbol,
-                    json.dumps(request, sort_keys=True),
+                    json.dumps(request.body(), sort_keys=True),
                     SendState.INTENDED,
                     now,
                     now,
@@ -280,28 +267,28 @@ class Ledger:
         ]
 
     def reopen(
-        self, key: str, request: dict[str, Any], symbol: str, daily_cap: DailyCap | None = None
+        self, key: str, request: TransferRequest, daily_cap: DailyCap | None = None
     ) -> SendIntent:
         """A ``not_sent`` intent is posted again: back to ``intended`` with what will be
         posted now, committed first (and checked against ``daily_cap`` like a new one)."""
         intent = self.send(key)
         if intent is None or intent.state is not SendState.NOT_SENT:
             raise ValueError(f"send {key} is not in state not_sent; it must not be posted again")
-        amount_raw = int(request["amount"])
+        symbol = _symbol_of(request)
         with self._write(durable=True) as db:
-            self._enforce(db, daily_cap, symbol, key, amount_raw)
+            self._enforce(db, daily_cap, symbol, key, request.raw)
             db.execute(
                 "UPDATE sends SET state = ?, request = ?, amount_raw = ?, symbol = ?, "
                 "to_address = ?, network = ?, wallet_id = ?, intended_at = ?, updated_at = ? "
                 "WHERE key = ?",
                 (
                     SendState.INTENDED,
-                    json.dumps(request, sort_keys=True),
-                    str(amount_raw),
+                    json.dumps(request.body(), sort_keys=True),
+                    str(request.raw),
                     symbol,
-                    request["to"],
-                    request.get("network"),
-                    request.get("walletId"),
+                    request.to,
+                    request.network,
+                    request.wallet_id,
                     self._clock(),
                     self._clock(),
                     key,
@@ -322,9 +309,6 @@ class Ledger:
 
     def mark_accepted(self, key: str, tx_id: str, tx_status: str, note: str | None = None) -> None:
         self._update(key, state=SendState.ACCEPTED, tx_id=tx_id, tx_status=tx_status, note=note)
-
-    def mark_tx_status(self, key: str, tx_status: str) -> None:
-        self._update(key, tx_status=tx_status)
 
     def record_tx_status(self, tx_id: str, tx_status: str) -> None:
         """Note a transaction's latest status on the intent that owns it, if any."""
@@ -358,3 +342,9 @@ class Ledger:
             ).rowcount
         if changed != 1:
             raise KeyError(f"no send intent with key {key!r}")
+
+
+def _symbol_of(request: TransferRequest) -> str:
+    if request.symbol is None:
+        raise ValueError("a recorded send needs its symbol (limits are counted per symbol)")
+    return request.symbol

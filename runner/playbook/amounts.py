@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, Rounded
 
+from runner.errors import RunnerError
+
 __all__ = [
     "NATIVE_SYMBOLS",
     "NATIVE_UNITS",
@@ -81,7 +83,7 @@ def _places(value: Decimal) -> str:
     return f"{count} decimal place{'' if count == 1 else 's'}"
 
 
-class AmountError(ValueError):
+class AmountError(RunnerError, ValueError):
     """An amount that cannot be used as written (the message says why and what to write)."""
 
 

@@ -5,37 +5,22 @@ Runs after the models validated; every problem becomes a located diagnostic.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from runner.playbook.amounts import (
-    NATIVE_SYMBOLS,
-    NATIVE_UNITS,
-    Amount,
-    AmountError,
-    AmountLiteral,
-    RawAmount,
-)
+from runner.playbook.amounts import NATIVE_UNITS, Amount, AmountError, AmountLiteral, RawAmount
 from runner.playbook.diagnostics import Diagnostic, KeyPath, did_you_mean
 from runner.playbook.evaluate import EvalContext, EvaluationError, evaluate
 from runner.playbook.expressions import Expression, ExpressionError, Template
 from runner.playbook.exprtypes import STRING, ExprType, a
 from runner.playbook.facts import Facts, referenced, walk
+from runner.playbook.fields import ADDRESS
 from runner.playbook.loader import SourceMap
 from runner.playbook.typecheck import Scope, StepInfo, check_expression, check_template
 from runner.playbook.values import Value
-from runner.steps.balance import BalanceStep
-from runner.steps.notify import NotifyStep
-from runner.steps.send import SendSettings, SendStep
 
-__all__ = ["ADDRESS", "check_playbook"]
-
-# EVM 0x-hex, Solana base58 public key, XRPL classic address
-ADDRESS = re.compile(
-    r"^(0x[0-9a-fA-F]{40}|[1-9A-HJ-NP-Za-km-z]{32,44}|r[1-9A-HJ-NP-Za-km-z]{24,34})$"
-)
+__all__ = ["check_playbook"]
 
 # which roots expressions may read, by top-level section
 _ROOTS = {
@@ -46,14 +31,6 @@ _ROOTS = {
     "steps": frozenset({"env", "vars", "run", "steps"}),
 }
 _TEXTUAL = ("string", "any", "null")
-MAX_MEMO = 256  # the daemon's limit
-# step kind -> (attribute of its settings, key as written) naming the wallet it acts on
-_WALLET_KEYS = {
-    "balance": ("wallet", "wallet"),
-    "assets": ("wallet", "wallet"),
-    "pending": ("wallet", "wallet"),
-    "send": ("from_", "from"),
-}
 
 
 @dataclass(frozen=True)
@@ -67,11 +44,18 @@ def check_playbook(facts: Facts, source: SourceMap) -> list[Diagnostic]:
 
 
 class _Checks:
+    """The whole-playbook checks; also what each kind's own checks use (``Checker``)."""
+
     def __init__(self, facts: Facts, source: SourceMap) -> None:
         self.facts = facts
         self.playbook = facts.playbook
         self.source = source
         self.steps: dict[str, StepInfo] = {}
+        self.sent_in_run: dict[str, Amount] = {}  # statically known sends, per symbol
+        self.caps = {
+            name: {amount.symbol: amount for amount in map(self.static_amount, literals) if amount}
+            for name, literals in self.playbook.limits.caps().items()
+        }
 
     def run(self) -> Iterator[Diagnostic]:
         yield from self.tokens()
@@ -87,7 +71,20 @@ class _Checks:
                 yield from self.secret_references(path, leaf)
             elif isinstance(leaf, _Problem):
                 yield self.source.diagnostic(path, leaf.message, offset=leaf.offset)
-        yield from self.sends()
+        for index, step in enumerate(self.playbook.steps):
+            yield from step.check(("steps", index), self)
+
+    def diagnostic(self, path: KeyPath, message: str) -> Diagnostic:
+        return self.source.diagnostic(path, message)
+
+    def tally_send(self, amount: Amount) -> Amount:
+        earlier = self.sent_in_run.get(amount.symbol)
+        total = Amount(amount.value + (earlier.value if earlier else 0), amount.symbol)
+        self.sent_in_run[amount.symbol] = total
+        return total
+
+    def cap(self, name: str, symbol: str) -> Amount | None:
+        return self.caps[name].get(symbol)
 
     def leaves(self) -> Iterator[tuple[KeyPath, Any]]:
         """Model leaves, with templated vars (kept as text in the model) parsed to templates."""
@@ -133,10 +130,10 @@ class _Checks:
         if daemon_wallet is not None:
             yield from self.wallet_alias(("daemon", "wallet"), daemon_wallet)
         for index, step in enumerate(self.playbook.steps):
-            if step.kind not in _WALLET_KEYS:
+            key = step.wallet_key
+            if key is None:
                 continue
-            attribute, key = _WALLET_KEYS[step.kind]
-            alias = getattr(getattr(step, step.kind), attribute)
+            alias = step.wallet()
             if alias is not None:
                 yield from self.wallet_alias(("steps", index, step.kind, key), alias)
             elif daemon_wallet is None:
@@ -144,36 +141,12 @@ class _Checks:
                     ("steps", index, step.kind),
                     f"no wallet: set {key}: here or a default daemon.wallet",
                 )
-        for index, step in enumerate(self.playbook.steps):
-            token = step.balance.token if isinstance(step, BalanceStep) else None
-            if (
-                token is not None
-                and token not in self.playbook.tokens
-                and token not in NATIVE_SYMBOLS.values()
-            ):
-                hint = did_you_mean(
-                    token, [*self.playbook.tokens, *sorted(set(NATIVE_SYMBOLS.values()))]
-                )
-                yield self.source.diagnostic(
-                    ("steps", index, "balance", "token"),
-                    f"unknown token {token!r}{hint}; declare it under tokens:",
-                )
         for index, recipient in enumerate(self.playbook.limits.allow_to or []):
             if recipient not in self.playbook.wallets and not ADDRESS.match(recipient):
                 hint = did_you_mean(recipient, self.playbook.wallets)
                 yield self.source.diagnostic(
                     ("limits", "allow_to", index),
                     f"{recipient!r} is neither a wallet alias nor an address{hint}",
-                )
-        for index, step in enumerate(self.playbook.steps):
-            if (
-                isinstance(step, NotifyStep)
-                and step.notify.webhook is None
-                and self.playbook.notify is None
-            ):
-                yield self.source.diagnostic(
-                    ("steps", index, "notify"),
-                    "no webhook: set webhook: here or a top-level notify:",
                 )
 
     def amount(self, path: KeyPath, literal: AmountLiteral | RawAmount) -> Iterator[Diagnostic]:
@@ -308,85 +281,7 @@ class _Checks:
             return None
         return None
 
-    def sends(self) -> Iterator[Diagnostic]:
-        limits = self.playbook.limits
-        caps = {
-            name: {amount.symbol: amount for amount in map(self.static_amount, literals) if amount}
-            for name, literals in limits.caps().items()
-        }
-        per_run: dict[str, Amount] = {}
-        for index, step in enumerate(self.playbook.steps):
-            if not isinstance(step, SendStep):
-                continue
-            settings = step.send
-            path = ("steps", index, "send")
-            yield from self.recipient((*path, "to"), settings.to)
-            memo = settings.memo
-            if memo is not None and memo.is_static and len(memo.source) > MAX_MEMO:
-                yield self.source.diagnostic(
-                    (*path, "memo"), f"memo is {len(memo.source)} characters; at most {MAX_MEMO}"
-                )
-            amount = self.static_amount(settings.amount)
-            if amount is None:
-                continue
-            yield from self.native_coin(path, settings, amount)
-            total = per_run.get(amount.symbol)
-            per_run[amount.symbol] = Amount(
-                amount.value + (total.value if total else 0), amount.symbol
-            )
-            checks = (
-                ("max_per_send", amount),
-                ("max_per_day", amount),
-                ("max_per_run", per_run[amount.symbol]),
-            )
-            for cap_name, value in checks:
-                cap = caps[cap_name].get(amount.symbol)
-                if cap is not None and value.value > cap.value:
-                    what = "sends in this run add up to" if value is not amount else "the amount is"
-                    yield self.source.diagnostic(
-                        (*path, "amount"), f"{what} {value}, over limits.{cap_name} ({cap})"
-                    )
-
-    def recipient(self, path: KeyPath, to: Template) -> Iterator[Diagnostic]:
-        """A recipient known before the run must be a wallet or an address, and allowed."""
-        try:
-            recipient = to.source if to.is_static else self.static_text(to)
-        except (EvaluationError, AmountError):
-            return  # reported where the expression is checked
-        if recipient is None:
-            return
-        allowed = self.playbook.limits.allow_to
-        if allowed is not None and recipient not in allowed:
-            yield self.source.diagnostic(path, f"recipient {recipient!r} is not in limits.allow_to")
-        if recipient not in self.playbook.wallets and not ADDRESS.match(recipient):
-            hint = did_you_mean(recipient, self.playbook.wallets)
-            yield self.source.diagnostic(
-                path, f"{recipient!r} is neither a wallet alias nor an address{hint}"
-            )
-
     def static_text(self, template: Template) -> str | None:
         whole = template.whole
         value = self.static_value(whole.expression) if whole is not None else None
         return value if isinstance(value, str) else None
-
-    def native_coin(
-        self, path: KeyPath, settings: SendSettings, amount: Amount
-    ) -> Iterator[Diagnostic]:
-        network = (
-            settings.network.source if settings.network and settings.network.is_static else None
-        )
-        network = network or self.facts.network_of(settings.from_)
-        token = self.playbook.tokens.get(amount.symbol)
-        expected = token.network.source if token and token.network.is_static else None
-        if network is None or (token is None and amount.symbol not in NATIVE_SYMBOLS.values()):
-            return
-        if token is None and NATIVE_SYMBOLS[network] != amount.symbol:
-            yield self.source.diagnostic(
-                (*path, "amount"),
-                f"{amount.symbol} is not the native coin of {network} ({NATIVE_SYMBOLS[network]})",
-            )
-        elif expected is not None and expected != network:
-            yield self.source.diagnostic(
-                (*path, "amount"),
-                f"token {amount.symbol} is declared on {expected}, the send is on {network}",
-            )

@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from runner.errors import ExitCode, RunnerError
+
 __all__ = [
     "Diagnostic",
     "KeyPath",
@@ -106,8 +108,10 @@ def _ordered(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     return sorted(unique, key=lambda d: (d.file, d.line, d.column, d.message))
 
 
-class PlaybookError(Exception):
+class PlaybookError(RunnerError):
     """A playbook failed to load; carries every problem found, in source order."""
+
+    exit_code = ExitCode.INVALID
 
     def __init__(self, diagnostics: Sequence[Diagnostic]) -> None:
         self.diagnostics = _ordered(diagnostics)

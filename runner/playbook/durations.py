@@ -6,6 +6,8 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 
+from runner.errors import RunnerError
+
 __all__ = ["DurationError", "parse_duration", "seconds_of"]
 
 _PART = re.compile(r"(\d+)(ms|d|h|m|s)")
@@ -14,7 +16,7 @@ _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 MAX_DURATION = timedelta(days=366)
 
 
-class DurationError(ValueError):
+class DurationError(RunnerError, ValueError):
     pass
 
 

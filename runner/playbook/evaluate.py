@@ -22,6 +22,7 @@ from decimal import (
     localcontext,
 )
 
+from runner.errors import RunnerError
 from runner.playbook.amounts import Amount, AmountError, UnitTable
 from runner.playbook.durations import DurationError, seconds_of
 from runner.playbook.expressions import (
@@ -47,7 +48,7 @@ _DIVISION = _ARITHMETIC.copy()
 _DIVISION.traps[Inexact] = False
 
 
-class EvaluationError(Exception):
+class EvaluationError(RunnerError):
     """An expression that cannot be computed with the values of this run."""
 
 

@@ -16,6 +16,7 @@ import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from runner.errors import ExitCode, RunnerError
 from runner.playbook.amounts import MAX_DIGITS
 from runner.playbook.diagnostics import did_you_mean
 from runner.playbook.exprtypes import ExprType
@@ -82,8 +83,10 @@ _FORBIDDEN_NAMES: dict[type[ast.AST], str] = {
 }
 
 
-class ExpressionError(ValueError):
+class ExpressionError(RunnerError, ValueError):
     """A problem in an expression; ``offset`` is the character offset inside its source."""
+
+    exit_code = ExitCode.INVALID
 
     def __init__(self, message: str, offset: int = 0) -> None:
         super().__init__(message)

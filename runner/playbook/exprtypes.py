@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from runner.errors import RunnerError
+
 __all__ = [
     "AMOUNT_MAP",
     "ANY",
@@ -29,7 +31,7 @@ __all__ = [
 ]
 
 
-class ExprTypeError(Exception):
+class ExprTypeError(RunnerError):
     """An operation that is not allowed on these types."""
 
 

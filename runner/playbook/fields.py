@@ -5,10 +5,11 @@ describes itself in the JSON Schema); none accepts a float where money is meant.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Annotated, Any
 
-from pydantic import Field, PlainValidator, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from runner.playbook.amounts import (
@@ -24,17 +25,38 @@ from runner.playbook.expressions import Expression, ExpressionError, Template
 from runner.playbook.exprtypes import STRING, ExprType, amount_of
 
 __all__ = [
+    "ADDRESS",
     "AMOUNT_SCHEMA",
     "IDENTIFIER_PATTERN",
     "AmountValue",
     "Condition",
     "Duration",
     "Identifier",
+    "Model",
     "NetworkName",
     "StaticAmount",
     "TemplateText",
     "TextValue",
+    "exactly_one",
 ]
+
+# EVM 0x-hex, Solana base58 public key, XRPL classic address
+ADDRESS = re.compile(
+    r"^(0x[0-9a-fA-F]{40}|[1-9A-HJ-NP-Za-km-z]{32,44}|r[1-9A-HJ-NP-Za-km-z]{24,34})$"
+)
+
+
+class Model(BaseModel):
+    """Strict: unknown keys are errors, and YAML values are never coerced ("5" is not 5)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=False)
+
+
+def exactly_one(model: BaseModel, first: str, second: str, *, kind: str, subject: str) -> None:
+    """Refuse ``model`` unless exactly one of the keys ``first`` and ``second`` is given."""
+    if (getattr(model, first) is None) == (getattr(model, second) is None):
+        raise PydanticCustomError(kind, f"{subject} needs exactly one of {first}: and {second}:")
+
 
 _TEMPLATE_SCHEMA: dict[str, Any] = {"type": "string", "pattern": r"\$\{\{.*\}\}"}
 

@@ -7,8 +7,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from runner.playbook.amounts import AmountLiteral, RawAmount
-from runner.playbook.fields import AMOUNT_SCHEMA, StaticAmount
-from runner.steps.base import Model
+from runner.playbook.fields import AMOUNT_SCHEMA, Model, StaticAmount
 
 __all__ = ["Limits"]
 

@@ -9,12 +9,11 @@ from pydantic import Field, PlainValidator, WithJsonSchema, field_validator, mod
 from pydantic_core import PydanticCustomError
 
 from runner.playbook.expressions import Template
-from runner.playbook.fields import Identifier, NetworkName, TextValue
+from runner.playbook.fields import Identifier, Model, NetworkName, TextValue, exactly_one
 from runner.playbook.limits import Limits
 from runner.playbook.loader import SourceFloat
 from runner.playbook.schedule import Schedule
-from runner.steps.base import Model
-from runner.steps.registry import Step
+from runner.playbook.steps import Step
 
 __all__ = ["ENV_NAME_PATTERN", "Daemon", "Notify", "Playbook", "Token", "Wallet"]
 
@@ -47,10 +46,7 @@ class Daemon(Model):
 
     @model_validator(mode="after")
     def _one_token_source(self) -> Self:
-        if (self.token is None) == (self.token_file is None):
-            raise PydanticCustomError(
-                "daemon", "daemon needs exactly one of token: and token_file:"
-            )
+        exactly_one(self, "token", "token_file", kind="daemon", subject="daemon")
         return self
 
 
@@ -63,8 +59,7 @@ class Wallet(Model):
 
     @model_validator(mode="after")
     def _one_identity(self) -> Self:
-        if (self.id is None) == (self.name is None):
-            raise PydanticCustomError("wallet", "a wallet needs exactly one of id: and name:")
+        exactly_one(self, "id", "name", kind="wallet", subject="a wallet")
         return self
 
 
@@ -78,10 +73,7 @@ class Token(Model):
 
     @model_validator(mode="after")
     def _one_reference(self) -> Self:
-        if (self.address is None) == (self.asset_id is None):
-            raise PydanticCustomError(
-                "token", "a token needs exactly one of address: and asset_id:"
-            )
+        exactly_one(self, "address", "asset_id", kind="token", subject="a token")
         return self
 
 

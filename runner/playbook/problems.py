@@ -18,8 +18,7 @@ from runner.playbook.diagnostics import Diagnostic, KeyPath, describe_type, did_
 from runner.playbook.fields import IDENTIFIER_PATTERN
 from runner.playbook.loader import SourceMap
 from runner.playbook.models import ENV_NAME_PATTERN
-from runner.steps.base import StepModel
-from runner.steps.registry import STEP_KINDS, kind_of
+from runner.playbook.steps import STEP_KINDS, StepModel, kind_of
 
 __all__ = ["diagnostics_from_validation"]
 

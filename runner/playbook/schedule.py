@@ -12,8 +12,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from runner.playbook.diagnostics import did_you_mean
-from runner.playbook.fields import Duration
-from runner.steps.base import Model
+from runner.playbook.fields import Duration, Model, exactly_one
 
 __all__ = ["Schedule"]
 
@@ -63,8 +62,5 @@ class Schedule(Model):
 
     @model_validator(mode="after")
     def _one_trigger(self) -> Self:
-        if (self.cron is None) == (self.interval is None):
-            raise PydanticCustomError(
-                "schedule", "schedule needs exactly one of cron: and interval:"
-            )
+        exactly_one(self, "cron", "interval", kind="schedule", subject="schedule")
         return self

@@ -65,7 +65,9 @@ def recorder() -> Recorder:
 
 @pytest.fixture
 def make_client(recorder: Recorder) -> Callable[..., WAIaaSClient]:
-    def build(handler: Handler | list[httpx.Response | Exception], **policy: Any) -> WAIaaSClient:
+    def build(
+        handler: Handler | list[httpx.Response | Exception], *, token: str = TOKEN, **policy: Any
+    ) -> WAIaaSClient:
         if isinstance(handler, list):
             script = list(handler)
 
@@ -84,7 +86,7 @@ def make_client(recorder: Recorder) -> Callable[..., WAIaaSClient]:
 
         http = httpx.AsyncClient(transport=httpx.MockTransport(record))
         return WAIaaSClient(
-            BASE, TOKEN, http_client=http, retry_policy=RetryPolicy(sleep=recorder.sleep, **policy)
+            BASE, token, http_client=http, retry_policy=RetryPolicy(sleep=recorder.sleep, **policy)
         )
 
     return build

@@ -172,8 +172,7 @@ async def test_keeper_waits_again_when_the_daemon_says_too_early(make_client: Ma
 async def test_keeper_does_nothing_for_unlimited_sessions(
     make_client: MakeClient, recorder: Recorder
 ) -> None:
-    async with make_client([]) as client:
-        client.set_session_token(make_token(exp=None))
+    async with make_client([], token=make_token(exp=None)) as client:
         await SessionKeeper(client).run()
     assert recorder.requests == []
 

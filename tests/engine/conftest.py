@@ -1,7 +1,7 @@
 """Running playbooks in-process against the sandbox daemon over real HTTP.
 
 ``engine.run(steps)`` goes through :func:`runner.engine.launch.launch` exactly like the CLI
-(minus the terminal); ``engine.execute(steps)`` builds the ``RunContext`` itself so that
+(minus the terminal); ``engine.execute(steps)`` builds the ``Run`` itself so that
 wait/pending polling "sleeps" by pushing the sandbox clock forward instead of waiting.
 """
 
@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from runner.client import RetryPolicy, WAIaaSClient
-from runner.engine.context import Mode, RunContext
 from runner.engine.executor import execute
 from runner.engine.launch import LaunchOptions, launch, new_run_id
 from runner.engine.results import RunResult, StepResult, StepStatus
+from runner.engine.scope import Mode, Run, RunScope
 from runner.ledger import Ledger
 from runner.playbook import load_playbook
 from runner.sandbox import Sandbox
@@ -163,19 +163,18 @@ class Engine:
             async with WAIaaSClient(
                 self.sandbox.url, self.sandbox.token, retry_policy=self.retry_policy
             ) as client:
-                context = RunContext(
+                scope = RunScope(
                     playbook=playbook,
                     client=client,
+                    ledger=ledger,
                     run_id=run_id or new_run_id(),
                     mode=mode,
-                    env={"WAIAAS_URL": self.sandbox.url},
-                    ledger=ledger,
                     clock=self.sandbox.clock,
                     sleep=sleep,
-                    on_log=reporter.log,
                 )
-                context.set_vars({})
-                result = await execute(context, reporter)
+                run = Run(scope, env={"WAIAAS_URL": self.sandbox.url}, on_log=reporter.log)
+                run.values.set_vars({})
+                result = await execute(run, reporter)
         return result, reporter, sleep
 
     def ledger(self) -> Ledger:

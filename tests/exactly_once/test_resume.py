@@ -15,8 +15,8 @@ import sys
 import httpx
 import pytest
 
-from runner.engine.context import UsageError
 from runner.engine.results import ExitCode
+from runner.errors import UsageError
 from runner.ledger import SendState
 from tests.exactly_once.conftest import NAME, Harness, RequestHook, playbook_text, reason
 

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from runner.client import RetryPolicy, WAIaaSClient
+from runner.client import RetryPolicy, TransferRequest, WAIaaSClient
 from runner.ledger import Ledger, SendIntent, Verdict, reconcile
 from tests.client.conftest import TOKEN
 
@@ -36,12 +36,7 @@ def intent(tmp_path: Path) -> SendIntent:
         run_id="r",
         playbook="p",
         step_id="s",
-        wallet_id="w-1",
-        network="ethereum-sepolia",
-        to_address="0xAbC",
-        amount_raw=500,
-        symbol="ETH",
-        request=REQUEST,
+        request=TransferRequest.from_body({**REQUEST, "walletId": "w-1"}, "ETH"),
     )
 
 

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from runner.ledger import CapExceeded, DailyCap, Ledger, SendState, default_ledger_path
+from runner.client import TransferRequest
+from runner.ledger import CapExceeded, DailyCap, Ledger, SendState, StepRecord, default_ledger_path
 
 
 class Clock:
@@ -37,12 +38,13 @@ def intend(
         run_id=extra.get("run_id", "run-1"),
         playbook="pb",
         step_id="fund",
-        wallet_id="w-1",
-        network="ethereum-sepolia",
-        to_address="0xabc",
-        amount_raw=amount,
-        symbol=extra.get("symbol", "ETH"),
-        request={"type": "TRANSFER", "to": "0xabc", "amount": str(amount)},
+        request=TransferRequest(
+            "0xabc",
+            amount,
+            network="ethereum-sepolia",
+            wallet_id="w-1",
+            symbol=extra.get("symbol", "ETH"),
+        ),
         daily_cap=daily_cap,
     )
 
@@ -69,7 +71,7 @@ def test_state_transitions(ledger: Ledger, clock: Clock) -> None:
     intend(ledger)
     clock.now += 1
     ledger.mark_accepted("pb/run-1/fund", "tx-1", "PENDING")
-    ledger.mark_tx_status("pb/run-1/fund", "CONFIRMED")
+    ledger.record_tx_status("tx-1", "CONFIRMED")
     intent = ledger.send("pb/run-1/fund")
     assert intent is not None
     assert (intent.state, intent.tx_id, intent.tx_status) == (
@@ -112,7 +114,9 @@ def test_spent_counts_in_flight_and_excludes_failed_or_not_sent(
 
 def test_runs_and_steps(ledger: Ledger, clock: Clock) -> None:
     ledger.begin_run("pb", "run-1")
-    ledger.save_step("run-1", "agent", "ok", {"amount": "0.01"}, None, clock.now)
+    ledger.save_steps(
+        [StepRecord("agent", "ok", {"amount": "0.01"}, None, clock.now, clock.now)], "run-1"
+    )
     assert ledger.last_unfinished_run("pb") is not None
     steps = ledger.steps("run-1")
     assert steps["agent"].output == {"amount": "0.01"}
@@ -139,8 +143,8 @@ def test_the_daily_cap_is_enforced_with_the_intent(ledger: Ledger, clock: Clock)
     assert exceeded.value.spent_raw == 6
     assert ledger.send("b") is None  # nothing was written
     ledger.mark_not_sent("a", "refused")
-    reopened = ledger.reopen("a", {"to": "0x3", "amount": "9", "network": "m"}, "ETH", cap)
+    reopened = ledger.reopen("a", TransferRequest("0x3", 9, network="m", symbol="ETH"), cap)
     assert (reopened.to_address, reopened.amount_raw, reopened.network) == ("0x3", 9, "m")
     ledger.mark_not_sent("a", "refused again")
     with pytest.raises(CapExceeded):  # a reopened send judges itself by its new amount
-        ledger.reopen("a", {"to": "0x3", "amount": "11"}, "ETH", cap)
+        ledger.reopen("a", TransferRequest("0x3", 11, symbol="ETH"), cap)

@@ -15,7 +15,7 @@ from runner.playbook import (
     render,
     truth,
 )
-from runner.steps.send import SendStep
+from runner.playbook.steps.send import SendStep
 
 QUICKSTART = Path(__file__).resolve().parents[2] / "examples" / "quickstart.yaml"
 

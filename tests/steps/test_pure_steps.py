@@ -6,13 +6,13 @@ from decimal import Decimal
 
 import pytest
 
+from runner.engine.steps import RUNNERS
+from runner.errors import StepFailed
 from runner.playbook import Amount, EvalContext, UnitTable, evaluate, load_playbook_text, render
 from runner.playbook.expressions import Expression, Template
+from runner.playbook.steps.assert_ import AssertStep
+from runner.playbook.steps.log import LogStep
 from runner.playbook.values import Value
-from runner.steps.assert_ import AssertStep
-from runner.steps.base import Runnable
-from runner.steps.errors import StepFailed
-from runner.steps.log import LogStep
 
 PLAYBOOK = """\
 version: 1
@@ -60,13 +60,13 @@ def steps() -> tuple[AssertStep, LogStep]:
 
 async def test_assert_passes_or_fails_the_step_with_its_message() -> None:
     check, _ = steps()
-    assert isinstance(check, Runnable)
-    assert await check.run(Context(Amount(Decimal("0.06"), "ETH"))) == {
+    run = RUNNERS[check.kind]
+    assert await run(check, Context(Amount(Decimal("0.06"), "ETH"))) == {
         "passed": True,
         "message": None,
     }
     with pytest.raises(StepFailed) as failed:
-        await check.run(Context(Amount(Decimal("0.01"), "ETH")))
+        await run(check, Context(Amount(Decimal("0.01"), "ETH")))
     assert failed.value.message == "agent has only 0.01 ETH"
     assert failed.value.output == {"passed": False, "message": "agent has only 0.01 ETH"}
 
@@ -74,11 +74,11 @@ async def test_assert_passes_or_fails_the_step_with_its_message() -> None:
 async def test_log_renders_and_writes_at_its_level() -> None:
     _, note = steps()
     context = Context(Amount(Decimal("0.25"), "ETH"))
-    assert await note.run(context) == {"message": "agent holds 0.25 ETH"}
+    assert await RUNNERS[note.kind](note, context) == {"message": "agent holds 0.25 ETH"}
     assert context.lines == [("warning", "agent holds 0.25 ETH")]
 
 
 async def test_assert_without_message_names_the_condition() -> None:
     check = AssertStep.model_validate({"assert": "steps.agent.amount > vars.floor"})
     with pytest.raises(StepFailed, match=r"^assertion failed: steps.agent.amount > vars.floor$"):
-        await check.run(Context(Amount(Decimal("0.05"), "ETH")))
+        await RUNNERS[check.kind](check, Context(Amount(Decimal("0.05"), "ETH")))

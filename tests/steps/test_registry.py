@@ -6,8 +6,7 @@ import pytest
 
 from runner.playbook import Facts, load_playbook_text
 from runner.playbook.exprtypes import amount_of
-from runner.steps import STEP_KINDS, StepModel, kind_of
-from runner.steps.base import COMMON_OUTPUTS
+from runner.playbook.steps import COMMON_OUTPUTS, STEP_KINDS, StepModel, kind_of
 
 PLAYBOOK = """\
 version: 1

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Iterator
+from typing import ClassVar
 
 from pydantic import Field
 
 from runner.playbook.amounts import NATIVE_SYMBOLS
+from runner.playbook.diagnostics import Diagnostic, KeyPath, did_you_mean
 from runner.playbook.exprtypes import NUMBER, STRING, ExprType, amount_of
-from runner.playbook.fields import Identifier, NetworkName
-from runner.steps.base import Model, StaticFacts, StepModel, StepOutput
-
-if TYPE_CHECKING:
-    from runner.engine.context import RunContext
+from runner.playbook.fields import Identifier, Model, NetworkName
+from runner.playbook.steps.base import Checker, StaticFacts, StepModel
 
 
 class BalanceSettings(Model):
@@ -23,6 +22,7 @@ class BalanceSettings(Model):
 
 class BalanceStep(StepModel):
     kind: ClassVar[str] = "balance"
+    wallet_key: ClassVar[str | None] = "wallet"
     outputs: ClassVar[dict[str, ExprType]] = {
         "amount": amount_of(None),
         "raw": NUMBER,
@@ -42,24 +42,12 @@ class BalanceStep(StepModel):
         symbol = settings.token or (NATIVE_SYMBOLS.get(network) if network else None)
         return {**super().declared_outputs(facts), "amount": amount_of(symbol)}
 
-    async def run(self, context: RunContext) -> StepOutput:
-        from runner.engine.holdings import native_holding, token_holding  # see base.py
-
-        settings = self.balance
-        wallet = await context.wallet(settings.wallet)
-        network = context.render_text(settings.network) if settings.network else wallet.network
-        if settings.token is not None:
-            holding = await token_holding(
-                context, wallet, network, settings.token, absent_is_zero=True
-            )
-        else:
-            expected = NATIVE_SYMBOLS.get(network) if network else None
-            holding = await native_holding(context, wallet, network, expected)
-        return {
-            "amount": holding.amount,
-            "raw": holding.raw,
-            "decimals": holding.decimals,
-            "symbol": holding.symbol,
-            "network": holding.network,
-            "address": holding.address or wallet.address,
-        }
+    def check(self, path: KeyPath, checker: Checker) -> Iterator[Diagnostic]:
+        token = self.balance.token
+        tokens = checker.facts.playbook.tokens
+        if token is None or token in tokens or token in NATIVE_SYMBOLS.values():
+            return
+        hint = did_you_mean(token, [*tokens, *sorted(set(NATIVE_SYMBOLS.values()))])
+        yield checker.diagnostic(
+            (*path, "balance", "token"), f"unknown token {token!r}{hint}; declare it under tokens:"
+        )

@@ -8,8 +8,7 @@ from pydantic import Field
 
 from runner.playbook.exprtypes import STRING, ExprType
 from runner.playbook.fields import TemplateText
-from runner.playbook.values import format_value
-from runner.steps.base import StepContext, StepModel, StepOutput
+from runner.playbook.steps.base import StepModel
 
 
 class LogStep(StepModel):
@@ -17,8 +16,3 @@ class LogStep(StepModel):
     outputs: ClassVar[dict[str, ExprType]] = {"message": STRING}
     log: TemplateText = Field(description="text with ${{ }} placeholders")
     level: Literal["info", "warning", "error"] = "info"
-
-    async def run(self, context: StepContext) -> StepOutput:
-        message = format_value(context.render(self.log))
-        context.log(self.level, message)
-        return {"message": message}

@@ -1,0 +1,127 @@
+"""Running ``send``: limits first, then one :class:`TransferRequest`, posted exactly once
+(or, in a plan, simulated and projected onto the balances later steps read)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runner.client import TransferRequest, same_address, to_token_units
+from runner.engine import holdings, sending
+from runner.engine.limits import check_limits, daily_cap
+from runner.engine.scope import StepScope
+from runner.engine.steps.base import StepOutput
+from runner.engine.wallets import ResolvedWallet
+from runner.errors import StepFailed
+from runner.playbook import Amount, Template
+from runner.playbook.amounts import AmountError, AmountLiteral, RawAmount
+from runner.playbook.steps.send import SendStep
+
+
+async def run(step: SendStep, scope: StepScope) -> StepOutput:
+    settings = step.send
+    wallet = await scope.wallets.wallet(settings.from_)
+    network = scope.render_text(settings.network) if settings.network else wallet.network
+    amount = _amount_value(scope, settings.amount)
+    if amount.symbol in scope.run.playbook.tokens:
+        holding = await holdings.token_holding(scope, wallet, network, amount.symbol)
+    else:
+        holding = await holdings.native_holding(scope, wallet, network, amount.symbol)
+    try:
+        raw = amount.to_raw(holding.decimals)
+    except AmountError as error:
+        raise StepFailed(str(error)) from None
+    to, alias = await scope.wallets.recipient(scope.render_text(settings.to))
+    applied = await check_limits(scope, amount, raw, holding.decimals, to, alias)
+    memo = scope.render_text(settings.memo) if settings.memo is not None else None
+    try:
+        request = TransferRequest(
+            to,
+            raw,
+            token=holdings.token_spec(scope, amount.symbol),
+            memo=memo,
+            network=holding.network,
+            wallet_id=wallet.id,
+            symbol=amount.symbol,
+        )
+    except ValueError as error:
+        raise StepFailed(str(error)) from None
+    output: dict[str, Any] = {
+        "from": wallet.label,
+        "amount": amount,
+        "raw": raw,
+        "to": to,
+        "to_wallet": alias,
+        "network": holding.network,
+        "limits": applied,
+    }
+    if scope.run.planning:
+        planned = await _simulate(scope, wallet, request, holding)
+        scope.tallies.count(amount.symbol, raw)  # so max_per_run judges later sends alike
+        return output | planned
+    accepted = await sending.send_exactly_once(
+        scope, request, wallet, daily_cap=daily_cap(scope, amount.symbol, holding.decimals)
+    )
+    scope.tallies.count(amount.symbol, raw)
+    # The answer means accepted (PENDING); the tier shows once the daemon's policy ran,
+    # so a wait step reports it. In a plan the dry run tells it.
+    return output | {
+        "sent": True,
+        "id": accepted.tx_id,
+        "status": accepted.status,
+        "tier": None,
+        "adopted": accepted.adopted,
+    }
+
+
+def _amount_value(scope: StepScope, written: AmountLiteral | RawAmount | Template) -> Amount:
+    if isinstance(written, Template):
+        value = scope.render(written)
+        if not isinstance(value, Amount):
+            raise StepFailed(f"amount: {written} gave {value!r}, not an amount")
+        return value
+    return scope.run.facts.units.resolve(written)
+
+
+async def _simulate(
+    scope: StepScope, wallet: ResolvedWallet, request: TransferRequest, holding: holdings.Holding
+) -> dict[str, Any]:
+    """Plan mode: ask the daemon's dry run, and project the balances later steps will read."""
+    simulation = await scope.run.client.simulate(request)
+    projections, raw = scope.projections, request.raw
+    fee = simulation.fee or {}
+    projections.add(wallet.id, holding.network, holding.symbol, -raw)
+    fee_symbol, fee_raw = fee.get("feeSymbol"), str(fee.get("estimatedFee", ""))
+    if isinstance(fee_symbol, str) and fee_raw.isdigit():  # the fee is paid in the native coin
+        projections.add(wallet.id, holding.network, fee_symbol, -int(fee_raw))
+    for alias in scope.run.playbook.wallets:
+        other = await scope.wallets.wallet(alias)
+        if same_address(other.address, request.to) and other.id != wallet.id:
+            projections.add(other.id, holding.network, holding.symbol, raw)
+    warnings = [f"{w.get('code')}: {w.get('message')}" for w in simulation.warnings]
+    # the dry run only knows the real balance; earlier planned sends are ours to count
+    fee_here = int(fee_raw) if fee_symbol == holding.symbol and fee_raw.isdigit() else 0
+    if holding.raw < raw + fee_here:
+        warnings.append(
+            f"PROJECTED_BALANCE: {wallet.label} would hold {holding.amount} by then, "
+            "less than this send needs"
+        )
+    if not simulation.success:
+        reason = simulation.policy.get("reason") or "denied by the daemon's policy"
+        warnings.insert(0, f"the daemon would refuse this send: {reason}")
+    return {
+        "sent": simulation.success,
+        "id": None,
+        "status": "PLANNED",
+        "tier": None if simulation.tier is None else str(simulation.tier),
+        "fee": _fee_amount(fee),
+        "warnings": warnings,
+    }
+
+
+def _fee_amount(fee: dict[str, Any]) -> Amount | None:
+    raw, symbol, decimals = fee.get("estimatedFee"), fee.get("feeSymbol"), fee.get("feeDecimals")
+    if not (isinstance(raw, str) and raw.isdigit() and isinstance(symbol, str)):
+        return None
+    if not isinstance(decimals, int):
+        return None
+    return Amount(to_token_units(raw, decimals), symbol)

@@ -1,0 +1,140 @@
+"""``send``: transfer an amount from a playbook wallet to a wallet alias or an address."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import ClassVar
+
+from pydantic import Field
+
+from runner.playbook.amounts import NATIVE_SYMBOLS, Amount, AmountError, AmountLiteral, RawAmount
+from runner.playbook.diagnostics import Diagnostic, KeyPath, did_you_mean
+from runner.playbook.evaluate import EvaluationError
+from runner.playbook.exprtypes import BOOL, NUMBER, STRING, ExprType, amount_of
+from runner.playbook.fields import (
+    ADDRESS,
+    AmountValue,
+    Identifier,
+    Model,
+    NetworkName,
+    TemplateText,
+    TextValue,
+)
+from runner.playbook.steps.base import Checker, StaticFacts, StepModel
+
+MAX_MEMO = 256  # the daemon's limit (the client checks it again on every request)
+
+
+class SendSettings(Model):
+    from_: Identifier | None = Field(
+        None, alias="from", description="wallet alias; default daemon.wallet"
+    )
+    to: TextValue = Field(description="a wallet alias from wallets: or an address")
+    amount: AmountValue = Field(description='e.g. "0.08 ETH", "250 USDC", {raw: 1500, token: ETH}')
+    memo: TemplateText | None = Field(None, description="at most 256 characters")
+    network: NetworkName | None = Field(None, description="default: the sending wallet's network")
+
+
+class SendStep(StepModel):
+    """Sends are exactly-once per (playbook, scheduled run, step); see the engine."""
+
+    kind: ClassVar[str] = "send"
+    wallet_key: ClassVar[str | None] = "from"
+    sends: ClassVar[bool] = True
+    outputs: ClassVar[dict[str, ExprType]] = {
+        "sent": BOOL,
+        "id": STRING,
+        "status": STRING,
+        "tier": STRING,
+        "amount": amount_of(None),
+        "raw": NUMBER,
+        "to": STRING,
+        "network": STRING,
+    }
+    send: SendSettings
+
+    def declared_outputs(self, facts: StaticFacts) -> dict[str, ExprType]:
+        amount = self.send.amount
+        symbol = None
+        try:
+            if isinstance(amount, AmountLiteral):
+                symbol = facts.units.unit(amount.unit).symbol
+            elif isinstance(amount, RawAmount):
+                symbol = facts.units.unit(amount.token).symbol
+        except AmountError:
+            symbol = None  # reported where the amount is checked
+        return {**super().declared_outputs(facts), "amount": amount_of(symbol)}
+
+    def default_id(self, index: int, steps: Sequence[StepModel]) -> str:
+        """An unnamed send is named by what it sends, not by its position (which shifts
+        when a step is added above it: its exactly-once key must not). Give sends an id."""
+        fingerprint = self.fingerprint()
+        twins = sum(
+            1
+            for earlier in steps[:index]
+            if earlier.sends and not earlier.id and earlier.fingerprint() == fingerprint
+        )
+        return f"send-{fingerprint}" + (f"-{twins + 1}" if twins else "")
+
+    def check(self, path: KeyPath, checker: Checker) -> Iterator[Diagnostic]:
+        settings = self.send
+        path = (*path, "send")
+        yield from self._recipient((*path, "to"), checker)
+        memo = settings.memo
+        if memo is not None and memo.is_static and len(memo.source) > MAX_MEMO:
+            yield checker.diagnostic(
+                (*path, "memo"), f"memo is {len(memo.source)} characters; at most {MAX_MEMO}"
+            )
+        amount = checker.static_amount(settings.amount)
+        if amount is None:
+            return
+        yield from self._native_coin(path, checker, amount)
+        total = checker.tally_send(amount)
+        checks = (("max_per_send", amount), ("max_per_day", amount), ("max_per_run", total))
+        for cap_name, value in checks:
+            cap = checker.cap(cap_name, amount.symbol)
+            if cap is not None and value.value > cap.value:
+                what = "sends in this run add up to" if value is not amount else "the amount is"
+                yield checker.diagnostic(
+                    (*path, "amount"), f"{what} {value}, over limits.{cap_name} ({cap})"
+                )
+
+    def _recipient(self, path: KeyPath, checker: Checker) -> Iterator[Diagnostic]:
+        """A recipient known before the run must be a wallet or an address, and allowed."""
+        to = self.send.to
+        try:
+            recipient = to.source if to.is_static else checker.static_text(to)
+        except (EvaluationError, AmountError):
+            return  # reported where the expression is checked
+        if recipient is None:
+            return
+        playbook = checker.facts.playbook
+        allowed = playbook.limits.allow_to
+        if allowed is not None and recipient not in allowed:
+            yield checker.diagnostic(path, f"recipient {recipient!r} is not in limits.allow_to")
+        if recipient not in playbook.wallets and not ADDRESS.match(recipient):
+            hint = did_you_mean(recipient, playbook.wallets)
+            yield checker.diagnostic(
+                path, f"{recipient!r} is neither a wallet alias nor an address{hint}"
+            )
+
+    def _native_coin(self, path: KeyPath, checker: Checker, amount: Amount) -> Iterator[Diagnostic]:
+        settings = self.send
+        network = (
+            settings.network.source if settings.network and settings.network.is_static else None
+        )
+        network = network or checker.facts.network_of(settings.from_)
+        token = checker.facts.playbook.tokens.get(amount.symbol)
+        expected = token.network.source if token and token.network.is_static else None
+        if network is None or (token is None and amount.symbol not in NATIVE_SYMBOLS.values()):
+            return
+        if token is None and NATIVE_SYMBOLS[network] != amount.symbol:
+            yield checker.diagnostic(
+                (*path, "amount"),
+                f"{amount.symbol} is not the native coin of {network} ({NATIVE_SYMBOLS[network]})",
+            )
+        elif expected is not None and expected != network:
+            yield checker.diagnostic(
+                (*path, "amount"),
+                f"token {amount.symbol} is declared on {expected}, the send is on {network}",
+            )
