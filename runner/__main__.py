@@ -1,3 +1,6 @@
+"""``python -m runner``: the same as the ``waiaas-run`` command."""
+
 from runner.cli import main
 
-main()
+if __name__ == "__main__":
+    main()

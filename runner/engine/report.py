@@ -25,8 +25,8 @@ _MARKS = {
     StepStatus.FAILED: "[red]✗[/]",
     StepStatus.UNKNOWN: "[bold red]?[/]",
 }
-# outputs too bulky for a one-line summary of a step
-_BULKY = {"items", "ids", "skipped", "symbols", "balances", "limits", "warnings", "from"}
+# outputs too bulky for a one-line summary of a step (a message is printed as its own line)
+_BULKY = {"items", "ids", "skipped", "symbols", "balances", "limits", "warnings", "from", "message"}
 
 
 # what a person looks at first, per kind of output; the rest follows in declared order
@@ -77,7 +77,7 @@ class TextReporter:
         line = f"{_MARKS[result.status]} {escape(name)}  [dim]{result.duration:.2f}s[/]"
         if result.resumed:
             line += "  [dim](from the earlier attempt)[/]"
-        if result.status is StepStatus.OK and result.kind != "log":
+        if result.status is StepStatus.OK:
             details = _highlights(result.output)
             line += f"  {escape(details)}" if details else ""
         elif result.reason:

@@ -224,29 +224,22 @@ class Ledger:
         """Commit the intent to post ``request``; if the key already has one, return that
         one untouched. Raises :class:`CapExceeded` (writing nothing) when ``daily_cap``
         would be passed."""
-        symbol = _symbol_of(request)
         now = self._clock()
-        with self._write(durable=True) as db:
-            self._enforce(db, daily_cap, symbol, key, request.raw)
+        columns = {
+            "key": key,
+            "run_id": run_id,
+            "playbook": playbook,
+            "step_id": step_id,
+            **_request_columns(request),
+            "state": SendState.INTENDED,
+            "intended_at": now,
+            "updated_at": now,
+        }
+        with self._write_intent(key, request, daily_cap) as db:
             db.execute(
-                "INSERT INTO sends (key, run_id, playbook, step_id, wallet_id, network, "
-                "to_address, amount_raw, symbol, request, state, intended_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING",
-                (
-                    key,
-                    run_id,
-                    playbook,
-                    step_id,
-                    request.wallet_id,
-                    request.network,
-                    request.to,
-                    str(request.raw),
-                    symbol,
-                    json.dumps(request.body(), sort_keys=True),
-                    SendState.INTENDED,
-                    now,
-                    now,
-                ),
+                f"INSERT INTO sends ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))}) ON CONFLICT (key) DO NOTHING",
+                tuple(columns.values()),
             )
         intent = self.send(key)
         assert intent is not None
@@ -274,38 +267,33 @@ class Ledger:
         intent = self.send(key)
         if intent is None or intent.state is not SendState.NOT_SENT:
             raise ValueError(f"send {key} is not in state not_sent; it must not be posted again")
-        symbol = _symbol_of(request)
-        with self._write(durable=True) as db:
-            self._enforce(db, daily_cap, symbol, key, request.raw)
+        now = self._clock()
+        columns = {
+            **_request_columns(request),
+            "state": SendState.INTENDED,
+            "intended_at": now,
+            "updated_at": now,
+        }
+        with self._write_intent(key, request, daily_cap) as db:
             db.execute(
-                "UPDATE sends SET state = ?, request = ?, amount_raw = ?, symbol = ?, "
-                "to_address = ?, network = ?, wallet_id = ?, intended_at = ?, updated_at = ? "
-                "WHERE key = ?",
-                (
-                    SendState.INTENDED,
-                    json.dumps(request.body(), sort_keys=True),
-                    str(request.raw),
-                    symbol,
-                    request.to,
-                    request.network,
-                    request.wallet_id,
-                    self._clock(),
-                    self._clock(),
-                    key,
-                ),
+                f"UPDATE sends SET {', '.join(f'{name} = ?' for name in columns)} WHERE key = ?",
+                (*columns.values(), key),
             )
         reopened = self.send(key)
         assert reopened is not None
         return reopened
 
-    def _enforce(
-        self, db: sqlite3.Connection, cap: DailyCap | None, symbol: str, key: str, raw: int
-    ) -> None:
-        if cap is None:
-            return
-        already = spent(db, symbol, cap.since, key)
-        if already + raw > cap.cap_raw:
-            raise CapExceeded(already)
+    @contextmanager
+    def _write_intent(
+        self, key: str, request: TransferRequest, cap: DailyCap | None
+    ) -> Iterator[sqlite3.Connection]:
+        """A durable write of an intent, refused (nothing written) past the daily cap."""
+        with self._write(durable=True) as db:
+            if cap is not None:
+                already = spent(db, _symbol_of(request), cap.since, key)
+                if already + request.raw > cap.cap_raw:
+                    raise CapExceeded(already)
+            yield db
 
     def mark_accepted(self, key: str, tx_id: str, tx_status: str, note: str | None = None) -> None:
         self._update(key, state=SendState.ACCEPTED, tx_id=tx_id, tx_status=tx_status, note=note)
@@ -348,3 +336,15 @@ def _symbol_of(request: TransferRequest) -> str:
     if request.symbol is None:
         raise ValueError("a recorded send needs its symbol (limits are counted per symbol)")
     return request.symbol
+
+
+def _request_columns(request: TransferRequest) -> dict[str, Any]:
+    """The columns of a send row that come from its request (and the request itself)."""
+    return {
+        "wallet_id": request.wallet_id,
+        "network": request.network,
+        "to_address": request.to,
+        "amount_raw": str(request.raw),  # wei amounts overflow SQLite's integers
+        "symbol": _symbol_of(request),
+        "request": json.dumps(request.body(), sort_keys=True),
+    }

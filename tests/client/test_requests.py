@@ -10,7 +10,13 @@ from typing import Any
 import httpx
 import pytest
 
-from runner.client import InvalidResponseError, TokenSpec, TransactionStatus, WAIaaSClient
+from runner.client import (
+    InvalidResponseError,
+    TokenSpec,
+    TransactionStatus,
+    TransferRequest,
+    WAIaaSClient,
+)
 from tests.client import recorded
 from tests.client.conftest import BASE, TOKEN, TX, WALLET, Recorder
 
@@ -144,7 +150,9 @@ async def test_send_token_transfer_by_asset_id(make_client: MakeClient, recorder
 
 async def test_simulate_uses_the_same_body(make_client: MakeClient, recorder: Recorder) -> None:
     async with make_client(answer(200, recorded.SIMULATION)) as client:
-        sim = await client.simulate_transaction("0x7099", 7 * 10**16, network="ethereum-sepolia")
+        sim = await client.simulate(
+            TransferRequest("0x7099", 7 * 10**16, network="ethereum-sepolia")
+        )
     request = recorder.requests[0]
     assert request.url.path == "/v1/transactions/simulate"
     assert json.loads(request.content)["type"] == "TRANSFER"

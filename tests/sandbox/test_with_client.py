@@ -16,6 +16,7 @@ from runner.client import (
     RetryPolicy,
     SessionRenewalError,
     TransactionStatus,
+    TransferRequest,
     WAIaaSClient,
     WAIaaSError,
 )
@@ -54,8 +55,8 @@ async def test_every_read_and_write_fits_the_client_models(
     assert len((await client.get_all_balances(wallet_id=treasury)).balances) == 6
     assets = await client.get_assets(NETWORK, wallet_id=treasury)
     assert [asset.symbol for asset in assets.assets] == ["ETH", "USDC"]
-    simulation = await client.simulate_transaction(
-        RECIPIENT, 7 * ETH // 100, network=NETWORK, wallet_id=treasury
+    simulation = await client.simulate(
+        TransferRequest(RECIPIENT, 7 * ETH // 100, network=NETWORK, wallet_id=treasury)
     )
     assert simulation is not None
     sent = await client.send_token(RECIPIENT, ETH // 1000, network=NETWORK, wallet_id=treasury)

@@ -79,3 +79,21 @@ def test_output_types_follow_the_settings() -> None:
 def test_kind_key_alone_is_not_a_step(kind: str) -> None:
     assert kind_of({"id": "x"}) is None
     assert kind_of({kind: {}}) == kind
+
+
+def test_the_two_registries_pair_each_kind_with_its_own_model() -> None:
+    import inspect
+
+    from runner.engine.steps import RUNNERS
+
+    assert list(RUNNERS) == list(STEP_KINDS)
+    for kind, run in RUNNERS.items():
+        step_type = inspect.get_annotations(run, eval_str=True)["step"]
+        assert step_type is STEP_KINDS[kind], kind
+
+
+def test_what_the_checker_knows_about_a_kind_lives_on_the_kind() -> None:
+    sends = {kind for kind, model in STEP_KINDS.items() if model.sends}
+    wallets = {kind: model.wallet_key for kind, model in STEP_KINDS.items() if model.wallet_key}
+    assert sends == {"send"}
+    assert wallets == {"balance": "wallet", "assets": "wallet", "pending": "wallet", "send": "from"}
