@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 import httpx
 
+from runner.errors import ExitCode
 from runner.sandbox.faults import FaultRule, parse_fault
 from runner.sandbox.fixture import load_fixture
 from runner.sandbox.server import Sandbox
@@ -104,10 +105,10 @@ def command(
         asyncio.run(_serve(sandbox))
     except OSError as error:
         click.echo(f"Error: cannot listen on {host}:{port}: {error.strerror or error}", err=True)
-        sys.exit(2)
+        sys.exit(int(ExitCode.INVALID))
     except sqlite3.Error as error:
         click.echo(f"Error: cannot use the state file {state}: {error}", err=True)
-        sys.exit(2)
+        sys.exit(int(ExitCode.INVALID))
 
 
 async def _serve(sandbox: Sandbox) -> None:
@@ -131,7 +132,7 @@ def _control(url: str, tx_id: str, decision: str) -> None:
         response = httpx.post(target, timeout=10.0)
     except httpx.HTTPError as error:
         click.echo(f"Error: cannot reach the sandbox at {url}: {error}", err=True)
-        sys.exit(1)
+        sys.exit(int(ExitCode.FAILED))
     if response.status_code != 200:
         detail = (
             response.json().get("error")
@@ -139,5 +140,5 @@ def _control(url: str, tx_id: str, decision: str) -> None:
             else response.text
         )
         click.echo(f"Error: {decision} {tx_id}: {detail}", err=True)
-        sys.exit(1)
+        sys.exit(int(ExitCode.FAILED))
     click.echo(response.text)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from runner.errors import ExitCode
 from runner.playbook.diagnostics import Diagnostic, render_json, render_text
 from runner.playbook.load import validate_path
 
@@ -67,4 +68,4 @@ def command(paths: tuple[Path, ...], output: str) -> None:
         )
         click.echo(summary, err=True)
     if invalid:
-        raise SystemExit(2)
+        raise SystemExit(int(ExitCode.INVALID))
