@@ -13,7 +13,6 @@ The protocol, per send key (playbook / run id / step id):
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 from runner.client import AmbiguousSendError, TransferRequest, WAIaaSError
@@ -25,6 +24,7 @@ from runner.ledger import (
     CapExceeded,
     DailyCap,
     Ledger,
+    LedgerError,
     SendIntent,
     SendState,
     Verdict,
@@ -131,7 +131,7 @@ async def _post(
     failpoint("after-answer")
     try:
         ledger.mark_accepted(intent.key, sent.id, sent.status.value)
-    except sqlite3.Error as error:  # the transfer exists: say which one, whatever happens
+    except LedgerError as error:  # the transfer exists: say which one, whatever happens
         raise SendStateUnknown(
             intent.key,
             f"the daemon accepted it as transaction {sent.id}, but the ledger could not "
