@@ -78,7 +78,8 @@ def connect(path: Path) -> sqlite3.Connection:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise LedgerError(
-            f"cannot create the folder of the ledger {path}: {error.strerror or error}"
+            f"cannot open the ledger {path}: its folder {path.parent} cannot be created "
+            f"({error.strerror or error})"
         ) from None
     # The WAL switch of a brand-new file can report "locked" without waiting on the busy
     # handler while another process creates it: those attempts are repeated.
