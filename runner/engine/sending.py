@@ -13,6 +13,7 @@ The protocol, per send key (playbook / run id / step id):
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 
 from runner.client import AmbiguousSendError, TransferRequest, WAIaaSError
@@ -131,7 +132,7 @@ async def _post(
     failpoint("after-answer")
     try:
         ledger.mark_accepted(intent.key, sent.id, sent.status.value)
-    except LedgerError as error:  # the transfer exists: say which one, whatever happens
+    except (LedgerError, sqlite3.IntegrityError) as error:  # the transfer exists: say which
         raise SendStateUnknown(
             intent.key,
             f"the daemon accepted it as transaction {sent.id}, but the ledger could not "

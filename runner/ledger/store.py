@@ -53,6 +53,8 @@ def _guarded(
         def guarded(self: Ledger, /, *args: P.args, **kwargs: P.kwargs) -> R:
             try:
                 return method(self, *args, **kwargs)
+            except sqlite3.IntegrityError:
+                raise  # a rule of the schema said no (a claimed id): the caller's to judge
             except sqlite3.Error as error:
                 problem = failure(error, self.path, doing)
                 if not isinstance(problem, LedgerBusy):
