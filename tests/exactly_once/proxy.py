@@ -72,6 +72,7 @@ class Rule:
     path: str  # a glob
     answer: Answer
     times: int = 1
+    forward: bool = True  # False: the request is lost before it reaches the daemon
 
     def take(self, method: str, path: str) -> bool:
         if self.times and method == self.method and fnmatch.fnmatchcase(path, self.path):
@@ -118,7 +119,9 @@ class ManglingProxy:
             self._tasks.discard(task)
             writer.close()
 
-    async def _one_request(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _one_request(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
         head = await reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         method, target, _ = lines[0].split(" ", 2)
@@ -133,13 +136,17 @@ class ManglingProxy:
         body = await reader.readexactly(length)
         # one request per connection each way keeps the forwarding trivially correct
         request = "\r\n".join([*kept, "connection: close", "", ""]).encode("latin-1") + body
+        path = target.split("?", 1)[0]
+        rule = next((rule for rule in self.rules if rule.take(method, path)), None)
+        if rule is not None and not rule.forward:
+            self.mangled.append(f"{method} {path}")
+            await rule.answer(b"", writer)
+            return
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
         up_writer.write(request)
         await up_writer.drain()
         upstream = await up_reader.read()  # the daemon has handled it by now
         up_writer.close()
-        path = target.split("?", 1)[0]
-        rule = next((rule for rule in self.rules if rule.take(method, path)), None)
         if rule is None:
             writer.write(upstream)
             await writer.drain()

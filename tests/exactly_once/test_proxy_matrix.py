@@ -108,9 +108,7 @@ async def test_a_mangled_answer_to_a_created_send(
         with pytest.raises(UsageError, match="no unfinished run"):
             await harness.run_file(path, daemon_url=proxy.url, sleep=_no_wait, resume=True)
     else:
-        resumed, _ = await harness.run_file(
-            path, daemon_url=proxy.url, sleep=_no_wait, resume=True
-        )
+        resumed, _ = await harness.run_file(path, daemon_url=proxy.url, sleep=_no_wait, resume=True)
         assert resumed.exit_code is ExitCode.UNKNOWN_SEND  # still a person's to settle
     assert harness.tx_count() == 1
     assert "POST /v1/transactions/send" not in proxy.mangled[1:]  # never posted again
