@@ -256,7 +256,8 @@ class WAIaaSClient:
             raise
         except httpx.TransportError as exc:
             if not idempotent and not never_sent(exc):
-                raise _ambiguous(what, json, None, type(exc).__name__) from None
+                cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                raise _ambiguous(what, json, None, cause) from None
             detail = str(exc).replace(self._token, "***") or "no detail"
             if isinstance(exc, httpx.LocalProtocolError):  # its text may quote our headers
                 detail = "the request could not be built (is the session token one line?)"
