@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from runner.engine.context import UsageError
 from runner.engine.results import ExitCode
+from runner.errors import UsageError
 from runner.ledger import SendState
 from tests.client.recorded_errors import RECORDED_ERRORS
 from tests.exactly_once.conftest import Harness, reason

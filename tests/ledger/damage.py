@@ -6,6 +6,7 @@ import random
 import sqlite3
 from pathlib import Path
 
+from runner.client import TransferRequest
 from runner.ledger import Ledger, StepRecord
 
 PAGE = 4096
@@ -35,17 +36,19 @@ def fill(path: Path, runs: int = 60, playbook: str = "history") -> None:
                 run_id,
             )
             key = f"{playbook}/{run_id}/fund"
-            request = {"type": "TRANSFER", "to": "0x7099", "amount": "1000", "memo": "m" * 80}
+            request = TransferRequest(
+                to="0x7099",
+                raw=1000,
+                memo="m" * 80,
+                network="ethereum-sepolia",
+                wallet_id="w-1",
+                symbol="ETH",
+            )
             ledger.intend_send(
                 key=key,
                 run_id=run_id,
                 playbook=playbook,
                 step_id="fund",
-                wallet_id="w-1",
-                network="ethereum-sepolia",
-                to_address="0x7099",
-                amount_raw=1000,
-                symbol="ETH",
                 request=request,
             )
             ledger.mark_accepted(key, f"01a2139f-0000-7000-8000-{number:012d}", "CONFIRMED")

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import runner.ledger.health
+from runner.client import TransferRequest
 from runner.ledger import Ledger, LedgerDamaged, LedgerError
 from runner.ledger.health import check_file
 from tests.ledger.damage import BTREES, damage, fill, newest_leaf, pages_of
@@ -40,12 +41,9 @@ def _intend(ledger: Ledger, key: str = "p/new-run/fund") -> None:
         run_id="new-run",
         playbook="p",
         step_id="fund",
-        wallet_id="w-1",
-        network="ethereum-sepolia",
-        to_address="0x7099",
-        amount_raw=5,
-        symbol="ETH",
-        request={"type": "TRANSFER", "to": "0x7099", "amount": "5"},
+        request=TransferRequest(
+            to="0x7099", raw=5, network="ethereum-sepolia", wallet_id="w-1", symbol="ETH"
+        ),
     )
 
 

@@ -17,11 +17,14 @@ from typing import Any
 
 import pytest
 
+from runner.client import TransferRequest
 from runner.ledger import Ledger, LedgerError, LedgerWriteFailed, SendState, StepRecord
 from runner.ledger.health import check_file
 
 KEY = "p/run-1/fund"
-REQUEST = {"type": "TRANSFER", "to": "0x7099", "amount": "5", "network": "ethereum-sepolia"}
+REQUEST = TransferRequest(
+    to="0x7099", raw=5, network="ethereum-sepolia", wallet_id="w-1", symbol="ETH"
+)
 
 
 def _intend(ledger: Ledger, key: str = KEY) -> None:
@@ -30,11 +33,6 @@ def _intend(ledger: Ledger, key: str = KEY) -> None:
         run_id="run-1",
         playbook="p",
         step_id=key.rsplit("/", 1)[1],
-        wallet_id="w-1",
-        network="ethereum-sepolia",
-        to_address="0x7099",
-        amount_raw=5,
-        symbol="ETH",
         request=REQUEST,
     )
 
@@ -64,7 +62,7 @@ WRITES: dict[str, tuple[SendState | None, Callable[[Ledger], object]]] = {
     ),
     "mark_not_sent": (SendState.INTENDED, lambda ledger: ledger.mark_not_sent(KEY, "refused")),
     "mark_unknown": (SendState.INTENDED, lambda ledger: ledger.mark_unknown(KEY, "lost")),
-    "reopen": (SendState.NOT_SENT, lambda ledger: ledger.reopen(KEY, REQUEST, "ETH")),
+    "reopen": (SendState.NOT_SENT, lambda ledger: ledger.reopen(KEY, REQUEST)),
     "record_tx_status": (
         SendState.ACCEPTED,
         lambda ledger: ledger.record_tx_status("01a2139f-0000-7000-8000-000000000001", "CONFIRMED"),
