@@ -40,9 +40,13 @@ class LedgerDamaged(LedgerError):
 class LedgerWriteFailed(LedgerError):
     """A write did not reach the file (disk full, I/O error, read-only)."""
 
+    exit_code = ExitCode.FAILED
+
 
 class LedgerBusy(LedgerError):
     """Another process held the ledger's write lock for longer than the busy timeout."""
+
+    exit_code = ExitCode.FAILED
 
 
 @dataclass(frozen=True)
