@@ -28,6 +28,7 @@ from runner.playbook.durations import DurationError, seconds_of
 from runner.playbook.expressions import (
     CONSTANT_NAMES,
     MAX_EXPONENT,
+    MAX_MAGNITUDE,
     Expression,
     Template,
     operator_name,
@@ -83,7 +84,7 @@ def truth(value: Value) -> bool:
 def evaluate(expression: Expression, context: EvalContext) -> Value:
     try:
         with localcontext(_ARITHMETIC):
-            return _Evaluator(context).visit(expression.tree)
+            return _bounded(_Evaluator(context).visit(expression.tree))
     except (ExprTypeError, AmountError, DurationError) as error:
         raise EvaluationError(f"{expression.source}: {error}") from None
     except DecimalException as error:
@@ -97,11 +98,36 @@ def evaluate(expression: Expression, context: EvalContext) -> Value:
         raise EvaluationError(f"{expression.source}: {error}") from None
 
 
+def _bounded(value: Value) -> Value:
+    """Every result obeys the bounds the literals do, whatever computed it (a function, a
+    step output): a number within 1e-999 .. 1e999, text up to 10,000 characters."""
+    number = value.value if isinstance(value, Amount) else value
+    if isinstance(number, Decimal) and not isinstance(number, bool):
+        if not number.is_finite():
+            raise EvaluationError("result is not a number")
+        if number and not -MAX_MAGNITUDE <= number.adjusted() <= MAX_MAGNITUDE:
+            raise EvaluationError(
+                f"result out of range: numbers are 0 or between 1e-{MAX_MAGNITUDE} "
+                f"and 1e{MAX_MAGNITUDE} in size"
+            )
+    elif isinstance(value, str) and len(value) > MAX_STRING:
+        raise EvaluationError(f"text longer than {MAX_STRING} characters")
+    return value
+
+
 def render(template: Template, context: EvalContext) -> Value:
-    """A single whole placeholder keeps its value's type; anything else becomes text."""
+    """A single whole placeholder keeps its value's type; anything else becomes text.
+
+    Either way the text it reads as is bounded, so a log line or a memo built from one
+    placeholder is as bounded as one with text around it.
+    """
     whole = template.whole
     if whole is not None:
-        return evaluate(whole.expression, context)
+        value = evaluate(whole.expression, context)
+        if isinstance(value, Sequence | Mapping) and not isinstance(value, str):
+            if len(format_value(value)) > MAX_STRING:
+                raise EvaluationError(f"rendered text longer than {MAX_STRING} characters")
+        return value
     pieces = [
         part if isinstance(part, str) else format_value(evaluate(part.expression, context))
         for part in template.parts

@@ -25,6 +25,7 @@ from runner.playbook.functions import FUNCTIONS
 __all__ = [
     "CONSTANT_NAMES",
     "MAX_DEPTH",
+    "MAX_MAGNITUDE",
     "MAX_NODES",
     "MAX_SOURCE",
     "ROOTS",
@@ -38,6 +39,7 @@ MAX_SOURCE = 1000  # characters of one expression
 MAX_NODES = 200  # syntax-tree nodes of one expression
 MAX_DEPTH = 32  # nesting of one expression
 MAX_EXPONENT = 100  # of **, so no expression can build a huge number
+MAX_MAGNITUDE = 999  # every number, written or computed, is 0 or within 1e-999 .. 1e999
 
 ROOTS = ("vars", "steps", "env", "run")
 CONSTANT_NAMES: dict[str, bool | None] = {"true": True, "false": False, "null": None}
@@ -247,10 +249,17 @@ class _AllowList:
             if re.fullmatch(r"[0-9][0-9_]*(\.[0-9_]*)?([eE][+-]?[0-9]+)?|\.[0-9_]+", text) is None:
                 raise self.fail(node, f"number {text!r} not allowed: write decimal digits")
             try:
-                # exact decimal from the source text; the tree is only ever read by our evaluator
-                node.value = Decimal(text)  # type: ignore[assignment]
+                number = Decimal(text)
             except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
                 raise self.fail(node, f"invalid number {text!r}") from None
+            if number and not -MAX_MAGNITUDE <= number.adjusted() <= MAX_MAGNITUDE:
+                raise self.fail(
+                    node,
+                    f"number {text!r} out of range: numbers are 0 or between "
+                    f"1e-{MAX_MAGNITUDE} and 1e{MAX_MAGNITUDE} in size",
+                )
+            # exact decimal from the source text; the tree is only ever read by our evaluator
+            node.value = number  # type: ignore[assignment]
             return
         raise self.fail(node, f"{type(value).__name__} literals not allowed in expressions")
 

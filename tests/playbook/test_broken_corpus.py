@@ -353,7 +353,7 @@ CASES: list[tuple[str, str, list[str]]] = [
         "version_as_string",
         FULL
         + 'version: "1"\nname: t\ndaemon: {url: "${{ env.URL }}", token: "${{ env.TOKEN }}"}\nsteps:\n  - log: hi\n',
-        ["p.yaml:1:10: version: expected 1, got '1'"],
+        ["p.yaml:1:10: version: expected 1 (the whole number), got '1'"],
     ),
     (
         "unknown_network",
