@@ -15,11 +15,11 @@ from decimal import Context, Decimal, DecimalException, Inexact, InvalidOperatio
 from runner.errors import RunnerError
 
 __all__ = [
+    "MAX_RAW",
     "NATIVE_SYMBOLS",
     "NATIVE_UNITS",
     "Amount",
     "AmountError",
-    "MAX_RAW",
     "AmountLiteral",
     "RawAmount",
     "Unit",
@@ -119,6 +119,10 @@ class Amount:
 
     def __str__(self) -> str:
         return f"{format_decimal(self.value)} {self.symbol}"
+
+    def check_range(self, decimals: int) -> None:
+        """Raises :class:`AmountError` when no chain could hold this amount."""
+        _whole_units(self.value, decimals, str(self))
 
     def to_raw(self, decimals: int) -> int:
         """The exact smallest-unit integer; raises :class:`AmountError` if it is not whole."""

@@ -124,9 +124,9 @@ def render(template: Template, context: EvalContext) -> Value:
     whole = template.whole
     if whole is not None:
         value = evaluate(whole.expression, context)
-        if isinstance(value, Sequence | Mapping) and not isinstance(value, str):
-            if len(format_value(value)) > MAX_STRING:
-                raise EvaluationError(f"rendered text longer than {MAX_STRING} characters")
+        composite = isinstance(value, Sequence | Mapping) and not isinstance(value, str)
+        if composite and len(format_value(value)) > MAX_STRING:
+            raise EvaluationError(f"rendered text longer than {MAX_STRING} characters")
         return value
     pieces = [
         part if isinstance(part, str) else format_value(evaluate(part.expression, context))

@@ -59,17 +59,19 @@ class PythonComposer(Reader, Scanner, Parser, Composer, ScalarResolver):
 
 
 try:
-    from yaml.cyaml import CParser
+    from yaml import cyaml
+
+    _LIBYAML: type[Any] | None = cyaml.CParser  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    CParser = None
+    _LIBYAML = None
 
-if CParser is not None:
+if _LIBYAML is not None:
 
-    class LibyamlComposer(CParser, ScalarResolver):  # type: ignore[misc]
+    class LibyamlComposer(_LIBYAML, ScalarResolver):  # type: ignore[misc,valid-type]
         """libyaml's parser and composer (same nodes and marks, several times faster)."""
 
         def __init__(self, stream: str) -> None:
-            CParser.__init__(self, stream)
+            super().__init__(stream)  # type: ignore[call-arg]  # CParser's (the first base)
             ScalarResolver.__init__(self)
 
     COMPOSERS: tuple[type[Any], ...] = (LibyamlComposer, PythonComposer)
@@ -194,12 +196,13 @@ class _Builder:
     def scalar(self, node: ScalarNode, path: KeyPath) -> Any:
         text = node.value
         if node.tag == BAD_NUMBER_TAG:
-            self.source.scalars.setdefault(path, ScalarInfo(text, "number", node.style or None))
+            self.source.scalars.setdefault(path, ScalarInfo(text, "number", None))
             self.problems.append(self.fail(node, number_problem(text), path).diagnostics[0])
             return text
         self.check_tag(node, _SCALAR_TAGS)
         tag = node.tag.removeprefix(_TAG)
-        self.source.scalars.setdefault(path, ScalarInfo(text, tag, node.style or None))  # libyaml: ""
+        style = node.style or None  # libyaml writes "" for plain scalars, PyYAML None
+        self.source.scalars.setdefault(path, ScalarInfo(text, tag, style))
         if tag in ("str", "timestamp"):
             return text
         if tag in ("int", "float"):

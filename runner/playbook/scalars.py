@@ -17,7 +17,6 @@ import re
 from decimal import Decimal, InvalidOperation
 
 import yaml
-
 from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
@@ -37,6 +36,10 @@ PLAIN_FLOAT = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+")
 _DIGIT = re.compile(r"[0-9]")
 _CACHE_LIMIT = 50_000  # distinct texts; cleared when full, so memory stays bounded
 _yaml11 = Resolver()  # PyYAML's own YAML 1.1 resolution, to name the trap it would spring
+
+
+def _yaml11_tag(text: str) -> str:
+    return str(_yaml11.resolve(ScalarNode, text, (True, False)))  # type: ignore[no-untyped-call]
 _cache: dict[str, str] = {}
 
 
@@ -64,7 +67,7 @@ def _looks_numeric(text: str, yaml11_tag: str) -> bool:
 
 
 def _resolve_plain(text: str) -> str:
-    yaml11_tag = _yaml11.resolve(ScalarNode, text, (True, False))
+    yaml11_tag = _yaml11_tag(text)
     if _looks_numeric(text, yaml11_tag):
         if PLAIN_INT.fullmatch(text):
             return f"{_TAG}int"
@@ -79,7 +82,7 @@ class ScalarResolver(Resolver):
 
     def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
         if kind is not ScalarNode or not implicit[0]:
-            return str(super().resolve(kind, value, implicit))
+            return str(super().resolve(kind, value, implicit))  # type: ignore[no-untyped-call]
         tag = _cache.get(value)
         if tag is None:
             if len(_cache) >= _CACHE_LIMIT:
@@ -117,7 +120,7 @@ def number_problem(text: str) -> str:
         return f"{text} is {names[base]} notation; write it in plain decimal digits{hint}, {quote}"
     if ":" in text:
         reading = ""
-        if _yaml11.resolve(ScalarNode, text, (True, False)) in (f"{_TAG}int", f"{_TAG}float"):
+        if _yaml11_tag(text) in (f"{_TAG}int", f"{_TAG}float"):
             reading = f" (YAML 1.1 reads it as {yaml.safe_load(text)})"
         return f"{text} is base-60 notation{reading}; write the decimal value, {quote}"
     if re.fullmatch(r"[-+]?0[0-9_]+", text):

@@ -80,6 +80,14 @@ class Checker(Protocol):
         """The playbook's static ``limits.<name>`` for ``symbol``, if any."""
         ...
 
+    def capped_symbols(self) -> set[str]:
+        """The tokens the playbook's amount limits name."""
+        ...
+
+    def amount_type(self, path: KeyPath) -> ExprType | None:
+        """The type the checker found for a templated amount field at ``path``."""
+        ...
+
 
 class StepModel(Model):
     """Fields every step has. Subclasses add one field named like their ``kind``."""
