@@ -122,11 +122,16 @@ class Amount:
 
     def check_range(self, decimals: int) -> None:
         """Raises :class:`AmountError` when no chain could hold this amount."""
-        _whole_units(self.value, decimals, str(self))
+        _whole_units(self.value, decimals, self.short())
+
+    def short(self) -> str:
+        """``str(self)``, or scientific notation when that would be a wall of digits."""
+        text = str(self)
+        return text if len(text) <= 60 else f"{format(self.value, '.6g')} {self.symbol}"
 
     def to_raw(self, decimals: int) -> int:
         """The exact smallest-unit integer; raises :class:`AmountError` if it is not whole."""
-        raw = _whole_units(self.value, decimals, str(self))
+        raw = _whole_units(self.value, decimals, self.short())
         if raw != raw.to_integral_value():
             raise AmountError(
                 f"{self} has {_places(self.value)}; {self.symbol} has only {decimals}"

@@ -19,6 +19,7 @@ from decimal import (
     Inexact,
     InvalidOperation,
     Overflow,
+    Underflow,
     localcontext,
 )
 
@@ -43,7 +44,10 @@ MAX_STRING = 10_000
 # Exact for everything an amount can hold; a number beyond 1e999 is an error, not a hang.
 # + - * and ** are exact or fail (Inexact is trapped); only division may round, at 80 digits.
 _ARITHMETIC = Context(
-    prec=80, Emax=999, Emin=-999, traps=[Overflow, DivisionByZero, InvalidOperation, Inexact]
+    prec=80,
+    Emax=999,
+    Emin=-999,
+    traps=[Overflow, Underflow, DivisionByZero, InvalidOperation, Inexact],
 )
 _DIVISION = _ARITHMETIC.copy()
 _DIVISION.traps[Inexact] = False
@@ -91,6 +95,7 @@ def evaluate(expression: Expression, context: EvalContext) -> Value:
         reason = {
             Inexact: "result has more than 80 significant digits",
             Overflow: "number too large",
+            Underflow: f"number too small (numbers are 0 or at least 1e-{MAX_MAGNITUDE} in size)",
             DivisionByZero: "division by zero",
         }.get(type(error), "invalid arithmetic")
         raise EvaluationError(f"{expression.source}: {reason}") from None

@@ -273,9 +273,7 @@ class _Builder:
         return result
 
 
-def load_yaml(
-    text: str, file: str, composer: type[Any] | None = None
-) -> tuple[Any, SourceMap]:
+def load_yaml(text: str, file: str, composer: type[Any] | None = None) -> tuple[Any, SourceMap]:
     """Parses one YAML document; raises :class:`PlaybookError` with located problems.
 
     ``composer`` picks the parser (tests run both); by default libyaml when available.

@@ -40,6 +40,8 @@ _yaml11 = Resolver()  # PyYAML's own YAML 1.1 resolution, to name the trap it wo
 
 def _yaml11_tag(text: str) -> str:
     return str(_yaml11.resolve(ScalarNode, text, (True, False)))  # type: ignore[no-untyped-call]
+
+
 _cache: dict[str, str] = {}
 
 
@@ -110,11 +112,14 @@ def number_problem(text: str) -> str:
     quote = f'or quote it if it is text: "{text}"'
     if lowered in (".inf", ".nan", "inf", "nan", "infinity"):
         return f"{text} is not a number a playbook can use; write a decimal number, {quote}"
+    if re.fullmatch(r"0x[0-9a-fA-F]{40}", text):
+        return f'an unquoted address is a hexadecimal number in YAML 1.1; quote it: "{text}"'
     if lowered.startswith(("0x", "0o", "0b")):
         base = {"x": 16, "o": 8, "b": 2}[lowered[1]]
         names = {16: "hexadecimal", 8: "octal", 2: "binary"}
         try:
-            hint = f" ({int(text.replace('_', ''), 0)})"
+            value = int(text.replace("_", ""), 0)
+            hint = f" ({value})" if value < 10**20 else ""
         except ValueError:
             hint = ""
         return f"{text} is {names[base]} notation; write it in plain decimal digits{hint}, {quote}"
