@@ -284,7 +284,7 @@ def load_yaml(text: str, file: str, composer: type[Any] | None = None) -> tuple[
     try:
         return _load(text, file, chosen)
     except yaml.YAMLError:
-        if chosen is PythonComposer or composer is not None:
+        if chosen is PythonComposer:
             raise
     # libyaml found a syntax error: PyYAML's own parser names it better ("found character
     # '\t'", "expected ',' or '}', but got ..."), and the error path is never the hot one
