@@ -58,6 +58,13 @@ class _Checks:
             name: {amount.symbol: amount for amount in map(self.static_amount, literals) if amount}
             for name, literals in self.playbook.limits.caps().items()
         }
+        token = self.playbook.daemon.token
+        self.token_env_names = {"WAIAAS_SESSION_TOKEN"} | {
+            name
+            for p in (token.placeholders if token else [])
+            for root, name in referenced(p.expression)
+            if root == "env"
+        }
 
     def run(self) -> Iterator[Diagnostic]:
         yield from self.tokens()
@@ -173,13 +180,7 @@ class _Checks:
         (a log line) or sent (a memo)."""
         if path == ("daemon", "token"):
             return
-        token = self.playbook.daemon.token
-        secret = {"WAIAAS_SESSION_TOKEN"} | {
-            name
-            for p in (token.placeholders if token else [])
-            for root, name in referenced(p.expression)
-            if root == "env"
-        }
+        secret = self.token_env_names
         parts = (
             [(leaf, 0)]
             if isinstance(leaf, Expression)

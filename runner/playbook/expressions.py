@@ -116,9 +116,24 @@ class Expression:
 
     source: str
     tree: ast.expr = field(compare=False, repr=False)
+    # (root, first field) pairs it reads, e.g. ("vars", "floor"): collected while checking
+    references: frozenset[tuple[str, str]] = field(default=frozenset(), compare=False, repr=False)
 
     @classmethod
     def parse(cls, source: str) -> Expression:
+        """Parses and checks ``source``. Results are shared by text: a parsed expression is
+        never changed afterwards, and the same ones recur across the files of a validate."""
+        cached = _PARSED.get(source)
+        if cached is not None:
+            return cached
+        parsed = cls._parse(source)
+        if len(_PARSED) >= _CACHE_LIMIT:
+            _PARSED.clear()
+        _PARSED[source] = parsed
+        return parsed
+
+    @classmethod
+    def _parse(cls, source: str) -> Expression:
         text = source.strip()
         lead = len(source) - len(source.lstrip())
         if not text:
@@ -138,11 +153,12 @@ class Expression:
             raise ExpressionError(f"expression syntax error: {error.msg}", lead + offset) from None
         except (RecursionError, MemoryError, ValueError):
             raise ExpressionError("expression nested too deeply or too large", lead) from None
+        allow_list = _AllowList(text)
         try:
-            _AllowList(text).check(tree.body, 1)
+            allow_list.check(tree.body, 1)
         except ExpressionError as error:
             raise ExpressionError(error.message, lead + error.offset) from None
-        return cls(text, tree.body)
+        return cls(text, tree.body, frozenset(allow_list.references))
 
     def offset_of(self, node: ast.AST) -> int:
         return node_offset(self.source, node)
@@ -154,6 +170,7 @@ class _AllowList:
     def __init__(self, source: str) -> None:
         self.source = source
         self.nodes = 0
+        self.references: set[tuple[str, str]] = set()
 
     def fail(self, node: ast.AST, message: str) -> ExpressionError:
         return ExpressionError(message, node_offset(self.source, node))
@@ -237,6 +254,10 @@ class _AllowList:
             current = current.value
         if not isinstance(current, ast.Name) or current.id not in ROOTS:
             raise self.fail(node, "member access is only allowed on vars, steps, env and run")
+        first = node
+        while isinstance(first.value, ast.Attribute):
+            first = first.value
+        self.references.add((current.id, first.attr))
 
     def constant(self, node: ast.Constant) -> None:
         value = node.value
@@ -271,6 +292,9 @@ class Placeholder:
 
 
 _OPEN, _CLOSE = "${{", "}}"
+_CACHE_LIMIT = 20_000  # distinct texts per cache; cleared when full
+_PARSED: dict[str, Expression] = {}
+_TEMPLATES: dict[tuple[str, ExprType | None], Template] = {}
 
 
 @dataclass(frozen=True)
@@ -287,6 +311,18 @@ class Template:
 
     @classmethod
     def parse(cls, source: str, expect: ExprType | None = None) -> Template:
+        """Parses ``source`` (shared by text and expected type, like expressions)."""
+        cached = _TEMPLATES.get((source, expect))
+        if cached is not None:
+            return cached
+        parsed = cls._parse(source, expect)
+        if len(_TEMPLATES) >= _CACHE_LIMIT:
+            _TEMPLATES.clear()
+        _TEMPLATES[(source, expect)] = parsed
+        return parsed
+
+    @classmethod
+    def _parse(cls, source: str, expect: ExprType | None) -> Template:
         parts: list[str | Placeholder] = []
         position = 0
         while (start := source.find(_OPEN, position)) >= 0:

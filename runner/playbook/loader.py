@@ -14,7 +14,7 @@ with it, and PyYAML's pure-Python parser otherwise; everything after composing i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.composer import Composer
@@ -90,14 +90,13 @@ class SourceFloat(float):
         return self
 
 
-@dataclass(frozen=True)
-class Position:
+# NamedTuples, not dataclasses: one of each is built per YAML node, on validate's hot path
+class Position(NamedTuple):
     line: int  # 1-based
     column: int  # 1-based
 
 
-@dataclass(frozen=True)
-class ScalarInfo:
+class ScalarInfo(NamedTuple):
     """How a scalar value was written: its text, resolved tag name and quoting style."""
 
     text: str
