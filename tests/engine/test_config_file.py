@@ -1,5 +1,5 @@
 # ruff: noqa: E501 - cases read best one per line
-"""The runner config file (--config) has the playbook loader's guarantees and diagnostics."""
+"""The runner config file (--config) and --var numbers follow the playbook's rules."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ from pathlib import Path
 import pytest
 
 from runner.engine.config import RunnerConfig, load_config, parse_config
-from runner.engine.context import UsageError
+from runner.engine.scope import parse_var_override
+from runner.errors import UsageError
+from runner.playbook import load_playbook_text
 from runner.playbook.amounts import AmountLiteral
 from runner.playbook.diagnostics import PlaybookError
+from runner.playbook.facts import Facts
+from tests.engine.conftest import playbook_text
 from tests.engine.test_exit_codes import EXAMPLES, assert_exit, invoke
 
 CASES = [
@@ -65,3 +69,11 @@ def test_the_cli_exits_2_naming_the_config_line(tmp_path: Path) -> None:
     )
     assert_exit(result, 2)
     assert f"{config}:3:3: limits.max_per_send: duplicate key 'max_per_send'" in result.output
+
+
+@pytest.mark.parametrize("written", ["NaN", "Infinity", "1e999999", "1_000", "010", "0x10", "+5"])
+def test_numeric_var_overrides_follow_the_playbook_number_rule(written: str) -> None:
+    facts = Facts(load_playbook_text(playbook_text("vars: {n: 5}\nsteps:\n  - log: hi\n")))
+    with pytest.raises(UsageError, match="plain decimal digits"):
+        parse_var_override("n", written, Decimal(5), facts)
+    assert parse_var_override("n", "12.50", Decimal(5), facts) == Decimal("12.50")
