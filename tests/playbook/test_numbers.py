@@ -14,14 +14,7 @@ from runner.playbook import PlaybookError, load_playbook_text
 from runner.playbook.amounts import RawAmount
 from runner.playbook.loader import COMPOSERS, load_yaml
 from runner.playbook.models import Playbook
-
-HEAD = """\
-version: 1
-name: t
-daemon: {url: "${{ env.URL }}", token: "${{ env.TOKEN }}", wallet: main}
-wallets:
-  main: {name: main, network: ethereum-sepolia}
-"""
+from tests.playbook.test_broken_corpus import HEAD
 
 # every numeric field of the language: {N} is where the number is written (line, column)
 FIELDS: dict[str, str] = {

@@ -17,15 +17,8 @@ from runner.playbook.amounts import Amount
 from runner.playbook.evaluate import EvalContext, EvaluationError, evaluate, render
 from runner.playbook.expressions import Expression, Template
 from runner.playbook.models import Playbook
+from tests.playbook.test_broken_corpus import HEAD
 
-HEAD = """\
-version: 1
-name: t
-daemon: {url: "${{ env.URL }}", token: "${{ env.TOKEN }}", wallet: main}
-wallets:
-  main: {name: main, network: ethereum-sepolia}
-  other: {name: other, network: ethereum-sepolia}
-"""
 CHECKSUMMED = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"  # EIP-55's own example
 MISTYPED = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD"  # last letter's case flipped
 
