@@ -91,10 +91,9 @@ def _names_in(template: Template | None) -> set[str]:
 
 
 def _environment(playbook: Playbook, environ: Mapping[str, str]) -> dict[str, str | None]:
-    return {name: environ.get(name, default) for name, default in playbook.env.items()} | {
-        name: environ.get(name)
-        for name in _names_in(playbook.daemon.url) | _names_in(playbook.daemon.token)
-    }
+    """The variables the playbook reads: set ones, else the defaults its ``env:`` declares."""
+    names = set(playbook.env) | _names_in(playbook.daemon.url) | _names_in(playbook.daemon.token)
+    return {name: environ.get(name, playbook.env.get(name)) for name in names}
 
 
 def _render_daemon_text(template: Template, env: Mapping[str, str | None], what: str) -> str:

@@ -172,9 +172,12 @@ class StepScope:
         return self.values.render_text(template)
 
     def log(self, level: str, message: str) -> None:
-        log.log(logging.getLevelName(level.upper()), "%s: %s", self.step_id, message)
-        if self.on_log is not None:
-            self.on_log(level, message)
+        """To the run's reporter when it has one (printed once), else to the log."""
+        if self.on_log is None:
+            log.log(logging.getLevelName(level.upper()), "%s: %s", self.step_id, message)
+            return
+        log.debug("%s: %s: %s", self.step_id, level, message)
+        self.on_log(level, message)
 
 
 class Run:
