@@ -16,6 +16,7 @@ async def run(step: WaitStep, scope: StepScope) -> StepOutput:
     settings = step.wait
     run_scope = scope.run
     if run_scope.planning:  # nothing was sent, so there is nothing to wait for
+        scope.projections.unknown.add(scope.step_id)
         scope.log("info", f"plan: would wait until {settings.until}")
         return {"status": "PLANNED", "reached": None, "tx_hash": None, "waited": 0}
     tx_id = scope.render_text(settings.transaction)
