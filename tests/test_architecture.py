@@ -17,13 +17,15 @@ PACKAGE = ROOT / "runner"
 # Which room may import which (module-level imports, TYPE_CHECKING aside). The CLI sits on
 # top; the engine below it; the playbook language, the ledger and the client below that.
 ALLOWED: dict[str, set[str]] = {
-    "cli": {"cli", "engine", "playbook", "ledger", "client", "sandbox", "errors", "version"},
-    "engine": {"engine", "playbook", "ledger", "client", "errors"},
-    "ledger": {"ledger", "client", "errors"},
-    "playbook": {"playbook", "errors"},
+    "cli": {"cli", "engine", "playbook", "ledger", "client", "sandbox", "errors", "secrets"}
+    | {"version"},
+    "engine": {"engine", "playbook", "ledger", "client", "errors", "secrets"},
+    "ledger": {"ledger", "client", "errors", "secrets"},
+    "playbook": {"playbook", "errors", "secrets"},
     "client": {"client"},
     "sandbox": {"sandbox", "client"},
     "errors": set(),
+    "secrets": set(),
     "version": set(),
     "main": {"cli"},
 }

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from runner import __version__
+from runner.secrets import mask_secrets
 
 # subcommand name -> "module:attribute" of its click.Command. Adding a subcommand is one line.
 _COMMANDS: dict[str, str] = {
@@ -33,6 +34,13 @@ class _LazyGroup(click.Group):
         if first is not None and first not in _COMMANDS and first not in own_options:
             args = ["run", *args]
         return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.ClickException as error:  # usage errors may quote what was typed
+            error.message = mask_secrets(error.message)
+            raise
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(_COMMANDS)
@@ -61,8 +69,6 @@ class _LazyGroup(click.Group):
 
 class _MaskSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        from runner.playbook.diagnostics import mask_secrets  # only when something is logged
-
         record.msg, record.args = mask_secrets(record.getMessage()), None
         return True
 

@@ -77,7 +77,7 @@ async def test_a_skipped_send_says_why(engine: Engine) -> None:
 
 
 async def test_the_quickstart_log_says_nothing_was_sent_in_a_plan(engine: Engine) -> None:
-    result, reporter = await engine.run(
+    _, reporter = await engine.run(
         """
         steps:
           - id: fund

@@ -16,6 +16,7 @@ from runner.playbook import Amount, Template
 from runner.playbook.amounts import AmountError, AmountLiteral, RawAmount
 from runner.playbook.steps.send import SendStep
 from runner.playbook.values import SmallestUnits
+from runner.secrets import looks_like_token
 
 
 async def run(step: SendStep, scope: StepScope) -> StepOutput:
@@ -35,6 +36,8 @@ async def run(step: SendStep, scope: StepScope) -> StepOutput:
     to, alias = await scope.wallets.recipient(scope.render_text(settings.to))
     applied = await check_limits(scope, amount, raw, holding.decimals, to, alias)
     memo = scope.render_text(settings.memo) if settings.memo is not None else None
+    if memo is not None and looks_like_token(memo):  # a memo goes on chain, readable by all
+        raise StepFailed("the memo holds a session token; refused, nothing was sent")
     try:
         request = TransferRequest(
             to,
