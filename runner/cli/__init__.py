@@ -38,9 +38,11 @@ class _LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except click.ClickException as error:  # usage errors may quote what was typed
-            error.message = mask_secrets(error.message)
-            raise
+        except click.UsageError as error:  # it may quote what was typed
+            message = error.format_message()
+            if mask_secrets(message) == message:
+                raise
+            raise click.UsageError(mask_secrets(message), error.ctx) from None
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(_COMMANDS)

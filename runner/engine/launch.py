@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import re
 import secrets
+import sqlite3
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -43,9 +45,11 @@ from runner.playbook import EvalContext, EvaluationError, Playbook, Template, Un
 from runner.playbook.facts import referenced
 from runner.playbook.steps import step_id_of
 from runner.playbook.values import format_value
+from runner.secrets import mask_secrets
 
 __all__ = ["LaunchOptions", "SandboxStarter", "launch", "new_run_id"]
 
+log = logging.getLogger("runner.engine")
 TOKEN_ENV = "WAIAAS_SESSION_TOKEN"
 URL_ENV = "WAIAAS_URL"
 
@@ -294,13 +298,25 @@ async def _carry_out(
     if scope.planning:
         return await execute(run, reporter, timeout=options.timeout, resume=resume)
     _warn_unsettled(scope.ledger, scope.playbook.name, reporter)
-    scope.ledger.begin_run(scope.playbook.name, scope.run_id)
+    try:
+        scope.ledger.begin_run(scope.playbook.name, scope.run_id)
+    except sqlite3.Error as error:  # nothing has happened yet: refuse to start
+        raise UsageError(
+            f"cannot record the run in the ledger {scope.ledger.path}: {error}"
+        ) from None
     result = await execute(run, reporter, timeout=options.timeout, resume=resume)
     try:
         scope.ledger.finish_run(scope.run_id, _run_status(result), int(result.exit_code))
     except LedgerError as error:  # what the run did is recorded; only its end is not
         reporter.log("error", f"{error}; the run's steps and sends were recorded before")
         result.fail(error)
+    except Exception as error:  # the run is over: say so, never a traceback
+        problem = mask_secrets(
+            f"the ledger could not record the end of run {scope.run_id} "
+            f"({type(error).__name__}: {error}); `waiaas-run history` shows it as running"
+        )
+        reporter.log("error", problem)
+        result.fail(error, problem)
     await notify_run(run, result)
     return result
 
