@@ -259,7 +259,14 @@ async def launch(
                 ) as client,
             ):
                 scope = RunScope(
-                    playbook, client, ledger, run_id, mode, config.limits, sleep=options.sleep
+                    playbook,
+                    client,
+                    ledger,
+                    run_id,
+                    mode,
+                    config.limits,
+                    sandbox_url=url if options.sandbox is not None else None,
+                    sleep=options.sleep,
                 )
                 run = _prepared_run(
                     scope, _expression_env(playbook, env, options), options, reporter

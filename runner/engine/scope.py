@@ -59,6 +59,7 @@ class RunScope:
     mode: Mode = "run"
     config_limits: Limits = field(default_factory=Limits)
     scheduled_for: datetime | None = None
+    sandbox_url: str | None = None  # --sandbox: where its control endpoints are
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     facts: Facts = field(init=False)
