@@ -19,23 +19,11 @@ import pytest
 from runner.engine.results import ExitCode
 from runner.errors import exit_code_of
 from runner.ledger import Ledger, LedgerDamaged, LedgerError, LedgerWriteFailed, SendState
-from tests.exactly_once.conftest import Harness, reason
+from tests.exactly_once.conftest import Harness, no_wait, reason
+from tests.exactly_once.test_fault_matrix import PLAYBOOK as READ_SEND_WAIT
 from tests.ledger.damage import BTREES, damage, fill, newest_leaf, pages_of
 
-PLAYBOOK = """\
-steps:
-  - id: before
-    balance: { wallet: treasury }
-  - id: fund
-    send: { from: treasury, to: agent, amount: "0.001 ETH" }
-  - id: settle
-    wait: { transaction: "${{ steps.fund.id }}", until: CONFIRMED, timeout: 30s,
-            interval: 20ms }
-"""
-
-
-async def _no_wait(seconds: float) -> None:
-    return None
+PLAYBOOK = READ_SEND_WAIT  # a balance read, a send, a wait for it
 
 
 def _disk_full() -> sqlite3.OperationalError:
@@ -107,7 +95,7 @@ async def test_a_full_disk_at_each_write_of_a_run(
     with monkeypatch.context() as patch:
         fail_at(patch, method, call)
         try:
-            result, _ = await harness.run_file(path, sleep=_no_wait)
+            result, _ = await harness.run_file(path, sleep=no_wait)
             code, said = result.exit_code, _said(result)
         except LedgerError as refused:  # refused before it started (the CLI prints it)
             code, said = exit_code_of(refused), str(refused)
@@ -123,7 +111,7 @@ async def test_a_full_disk_at_each_write_of_a_run(
         assert f"waiaas-run resolve {key} --tx {tx_id}" in said
 
     if method != "begin_run":  # the disk has room again: --resume sends at most once
-        resumed, _ = await harness.run_file(path, sleep=_no_wait, resume=True)
+        resumed, _ = await harness.run_file(path, sleep=no_wait, resume=True)
         assert resumed.exit_code is ExitCode.OK, _said(resumed)
         assert harness.tx_count() == 1
         [send] = harness.sends()
@@ -136,7 +124,7 @@ async def test_a_full_disk_when_recording_a_refusal(
     harness.sandbox.add_fault("POST /v1/transactions/send status=500 times=1")
     with monkeypatch.context() as patch:
         fail_at(patch, "mark_not_sent", 1)
-        result, _ = await harness.run(PLAYBOOK, sleep=_no_wait)
+        result, _ = await harness.run(PLAYBOOK, sleep=no_wait)
     assert result.exit_code is ExitCode.FAILED
     said = reason(result, "fund")
     assert "INTERNAL_ERROR" in said and "could not record that" in said
