@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -145,16 +146,47 @@ async def test_a_damaged_ledger_is_refused_before_anything_is_sent(
     assert harness.tx_count() == 0
 
 
+TX_IDS = "sqlite_autoindex_sends_2"  # the UNIQUE index on sends.tx_id
+
+
+def _oldest_leaf(path: Path, btree: str) -> int:
+    return min((where, page) for page, where in pages_of(path, btree) if where != "/")[1]
+
+
 async def test_damage_met_during_a_run_stops_it_before_the_send(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("runner.ledger.health.NEWEST_ROWS", 10)  # an older page escapes it
-    fill(harness.state, runs=120, playbook="exactly-once")
-    old_leaf = min(page for page, where in pages_of(harness.state, "sends") if where != "/")
-    damage(harness.state, old_leaf)
-    with pytest.raises(LedgerDamaged):  # the run reads this playbook's sends first
-        await harness.run(PLAYBOOK)
+    """Damage the check on open does not read (an old page of the send keys' index, where
+    this run's key is looked up) stops the run at the lookup: exit 2, nothing sent."""
+    monkeypatch.setattr("runner.ledger.health.NEWEST_ROWS", 10)
+    fill(harness.state, runs=120, playbook="zz-another-playbook")  # keys sort after ours
+    damage(harness.state, _oldest_leaf(harness.state, "sqlite_autoindex_sends_1"))
+    result, _ = await harness.run(PLAYBOOK)
+    assert result.exit_code is ExitCode.INVALID, _said(result)
+    assert "is damaged" in _said(result) and "nothing was sent" in _said(result)
     assert harness.tx_count() == 0
+
+
+async def test_damage_met_after_the_request_left_leaves_the_send_unknown(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer is lost; reconciling reads the claimed transaction ids and meets damage:
+    the send is unknown (exit 3), never posted again."""
+    monkeypatch.setattr("runner.ledger.health.NEWEST_ROWS", 10)
+    fill(harness.state, runs=300, playbook="zz-another-playbook")
+    # a middle leaf of the transaction-id index: a new intent (no id yet) goes to the
+    # first leaf, the check on open reads the last
+    leaves = sorted(
+        (where, page) for page, where in pages_of(harness.state, TX_IDS) if where != "/"
+    )
+    assert len(leaves) >= 3
+    damage(harness.state, leaves[1][1])
+    harness.sandbox.add_fault("POST /v1/transactions/send drop times=1")
+    result, _ = await harness.run(PLAYBOOK, sleep=no_wait)
+    assert result.exit_code is ExitCode.UNKNOWN_SEND, _said(result)
+    said = reason(result, "fund")
+    assert "is damaged" in said and "waiaas-run resolve" in said
+    assert harness.tx_count() == 1  # the daemon's one, not posted again
 
 
 async def test_a_file_where_the_lock_folder_should_be(harness: Harness) -> None:
