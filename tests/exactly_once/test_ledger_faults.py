@@ -91,7 +91,6 @@ async def test_a_full_disk_at_each_write_of_a_run(
     harness: Harness, monkeypatch: pytest.MonkeyPatch, method: str, call: int
 ) -> None:
     expected = WRITES[(method, call)]
-    harness.client_timeout = 0.3
     path = harness.write(PLAYBOOK)
     with monkeypatch.context() as patch:
         fail_at(patch, method, call)
@@ -212,13 +211,13 @@ async def test_resume_waits_for_an_interrupted_request_outside_the_step_timeout(
     until that request would have timed out; that wait must not count against the step,
     or every early --resume would stop at exit 3 again."""
     monkeypatch.setattr("runner.engine.sending.RECONCILE_GRACE_SECONDS", 0.05)
-    harness.client_timeout = 0.5
+    harness.client_timeout = 1.2
     harness.sandbox.add_fault("POST /v1/transactions/send hold=5 times=1")
     path = harness.write(
         """\
         steps:
           - id: fund
-            timeout: 200ms
+            timeout: 400ms
             send: { from: treasury, to: agent, amount: "0.001 ETH" }
         """
     )
@@ -226,7 +225,7 @@ async def test_resume_waits_for_an_interrupted_request_outside_the_step_timeout(
     assert first.exit_code is ExitCode.UNKNOWN_SEND, _said(first)
     assert [send.state for send in harness.sends()] == [SendState.INTENDED]
 
-    resumed, reporter = await harness.run_file(path, resume=True)  # ~0.3 s still to wait
+    resumed, reporter = await harness.run_file(path, resume=True)  # ~0.85 s still to wait
     assert resumed.exit_code is ExitCode.OK, _said(resumed)
     assert harness.tx_count() == 1
     [send] = harness.sends()
