@@ -163,10 +163,10 @@ async def _run_steps(
             if step_result.status is StepStatus.UNKNOWN:
                 result.unknown_send = True
                 return
-            if step_result.status is StepStatus.FAILED and not step_result.tolerated:
-                return
             if (broken := run.scope.ledger.broken) is not None:  # no step after that
                 result.fail(broken, f"{broken}; the run stopped after step {step_id}")
+                return
+            if step_result.status is StepStatus.FAILED and not step_result.tolerated:
                 return
     finally:
         records.flush()
