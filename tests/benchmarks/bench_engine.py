@@ -147,7 +147,10 @@ def _spread(values: list[float]) -> str:
     )
 
 
-async def bench(ready: dict[str, Any], steps: int, repeats: int, ledger: Path) -> None:
+async def bench(
+    ready: dict[str, Any], steps: int, repeats: int, ledger: Path
+) -> tuple[list[Timing], list[Timing]]:
+    """Measures and prints; returns the (engine, bare) timings for run_all.py."""
     url, token = ready["url"], ready["token"]
     started = time.perf_counter()
     playbook = load_playbook_text(playbook_text(steps), "bench_engine.yaml")
@@ -185,6 +188,7 @@ async def bench(ready: dict[str, Any], steps: int, repeats: int, ledger: Path) -
 
     construction = await client_construction()
     report(steps, len(requests), engine, bare, construction)
+    return engine, bare
 
 
 def report(
