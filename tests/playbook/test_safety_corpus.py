@@ -408,3 +408,32 @@ def test_time_arithmetic_out_of_range_is_a_located_error(body: str) -> None:
     found = problems(body)
     assert len(found) == 1 and found[0].startswith("p.yaml:8:")
     assert "out of range" in found[0] or "too large" in found[0]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            "steps:\n  - log: hi\n    timeout: 999999999d999999999d\n",
+            "p.yaml:9:14: steps[0].timeout: ~ too long",
+        ),
+        (
+            "steps:\n  - log: hi\n    timeout: 999999999d1d\n",
+            "p.yaml:9:14: steps[0].timeout: ~ too long",
+        ),
+        (
+            "schedule: {interval: 999999999d999999999d}\nsteps:\n  - log: hi\n",
+            "p.yaml:7:22: schedule.interval: ~ too long",
+        ),
+        (
+            "steps:\n  - wait: {transaction: x, timeout: 999999999h999999999h}\n",
+            "p.yaml:8:37: steps[0].wait.timeout: ~ too long",
+        ),
+        (
+            "steps:\n  - log: \"${{ seconds('999999999d999999999d') }}\"\n",
+            "p.yaml:8:15: steps[0].log: ~ too long",
+        ),
+    ],
+)
+def test_durations_past_what_a_timedelta_holds_are_located_errors(body: str, expected: str) -> None:
+    _check(body, expected)
