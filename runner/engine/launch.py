@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 import tempfile
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -63,6 +64,7 @@ class LaunchOptions:
     wait_lock: bool = False
     request_timeout: float = 30.0  # seconds for one HTTP call to the daemon
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # polls and retries wait here
+    clock: Callable[[], float] = time.time  # what steps, deadlines and the ledger read as now
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -199,11 +201,11 @@ def _open_ledger(options: LaunchOptions, plan: bool) -> Iterator[Ledger]:
         # a ledger but never creates one
         with (
             tempfile.TemporaryDirectory(prefix="waiaas-sandbox-") as folder,
-            Ledger(Path(folder) / "ledger.sqlite3") as ledger,
+            Ledger(Path(folder) / "ledger.sqlite3", clock=options.clock) as ledger,
         ):
             yield ledger
         return
-    with Ledger(options.state or default) as ledger:
+    with Ledger(options.state or default, clock=options.clock) as ledger:
         yield ledger
 
 
@@ -245,7 +247,14 @@ async def launch(
                 ) as client,
             ):
                 scope = RunScope(
-                    playbook, client, ledger, run_id, mode, config.limits, sleep=options.sleep
+                    playbook,
+                    client,
+                    ledger,
+                    run_id,
+                    mode,
+                    config.limits,
+                    sleep=options.sleep,
+                    clock=options.clock,
                 )
                 run = _prepared_run(
                     scope, _expression_env(playbook, env, options), options, reporter
