@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -99,6 +100,8 @@ def command(paths: tuple[Path, ...], case_filter: str | None, output: str) -> No
     directory (searched recursively). Exit 0 all cases pass, 1 a case failed, 2 a test
     file is invalid.
     """
+    # the runs' own warnings (retries, adopted sends) belong to their cases' reports
+    logging.getLogger("runner").setLevel(logging.ERROR)
     files, notes = scenario_files(paths)
     for note in notes:
         click.echo(note, err=True)

@@ -45,6 +45,9 @@ async def notify_run(run: Run, result: RunResult) -> None:
     if notify is None or run.scope.planning:
         return
     url = run.values.render_text(notify.webhook)
+    if not url.strip():  # an optional env var left empty: notifications are off
+        log.info("notify: the webhook is empty; no events posted")
+        return
     for event in _events(result, list(notify.on)):
         try:
             await post_event(url, event, sleep=run.scope.sleep)

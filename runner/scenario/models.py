@@ -77,7 +77,8 @@ Amounts = Annotated[
 
 
 class Tiers(_Model):
-    """The wallet's spending-limit policy, native amounts with their unit."""
+    """The wallet's spending-limit policy, native amounts with their unit. Fields left out
+    keep the fixture's values."""
 
     instant_max: AmountText | None = None
     notify_max: AmountText | None = None
@@ -112,7 +113,8 @@ class SandboxSetup(_Model):
         default_factory=dict, description='wallet name -> starting balances: {agent: "0.01 ETH"}'
     )
     tiers: dict[str, Tiers | None] = Field(
-        default_factory=dict, description="wallet name -> policy tiers (null: no policy, INSTANT)"
+        default_factory=dict,
+        description="wallet name -> policy tiers (null: no policy, all INSTANT)",
     )
     stuck_recipients: list[str] = Field(
         default_factory=list, description="sends to these (addresses or wallets) stay SUBMITTED"

@@ -153,7 +153,13 @@ def prepare_world(setup: SandboxSetup, base_dir: Path) -> World:
             wallet.setdefault("balances", {}).setdefault(network, {})[symbol] = raw
     for name, tiers in setup.tiers.items():
         wallet = wallets.get(name, ("tiers", name))
-        wallet["policy"] = None if tiers is None else _policy(wallets, wallet, tiers, name)
+        if tiers is None:
+            wallet["policy"] = None
+        else:  # the fixture's policy with the fields the case gives replaced
+            wallet["policy"] = {
+                **(wallet.get("policy") or {}),
+                **_policy(wallets, wallet, tiers, name),
+            }
     data["stuck_recipients"] = [
         *data.get("stuck_recipients", []),
         *(
