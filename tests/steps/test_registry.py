@@ -46,6 +46,7 @@ def test_every_kind_is_registered_under_its_key() -> None:
         "send",
         "wait",
         "pending",
+        "transactions",
         "assert",
         "notify",
         "log",
