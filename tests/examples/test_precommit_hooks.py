@@ -46,7 +46,7 @@ def test_hooks_parse_with_the_fields_pre_commit_needs() -> None:
     hooks = _hooks()
     assert set(hooks) == {"waiaas-validate", "waiaas-test"}
     for hook in hooks.values():
-        assert REQUIRED <= set(hook), hook
+        assert set(hook) >= REQUIRED, hook
         assert hook["language"] == "python"  # installs this package, so waiaas-run exists
         assert hook["entry"].split()[0] == "waiaas-run"
         re.compile(hook["files"])
