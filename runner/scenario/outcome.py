@@ -212,7 +212,8 @@ def _diff_webhook(expect: Expect, events: list[dict[str, Any]], units: UnitTable
 
 def _brief(event: Mapping[str, Any]) -> str:
     keys = [k for k in ("event", "step", "amount", "to", "message", "exit_code") if k in event]
-    keys += [k for k in event if k not in keys and k not in ("playbook", "run_id", "summary")]
+    quiet = ("playbook", "run_id", "summary", "skipped")
+    keys += [k for k in event if k not in keys and k not in quiet]
     return ", ".join(f"{k}={_shown(event[k])}" for k in keys[:6])
 
 
