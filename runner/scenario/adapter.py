@@ -9,11 +9,13 @@ from pathlib import Path
 
 from runner.client import RetryPolicy
 from runner.engine.context import UsageError
+from runner.engine.executor import step_id_of
 from runner.engine.launch import TOKEN_ENV, LaunchOptions, LockBusy, launch
 from runner.engine.results import ExitCode, RunResult, StepResult
 from runner.playbook import Playbook
 
-__all__ = ["PlaybookRun", "RunRequest", "run_playbook"]
+# what the rest of runner.scenario needs from the engine comes through this module
+__all__ = ["PlaybookRun", "RunRequest", "StepResult", "run_playbook", "step_id_of"]
 
 # A scenario's faults answer at once or drop the connection; a "hang" or a long "hold"
 # should cost a test seconds, not the 30 s a real daemon gets.

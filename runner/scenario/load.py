@@ -8,12 +8,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from runner.engine.executor import step_id_of
 from runner.playbook import Facts, Playbook, PlaybookError, load_playbook
 from runner.playbook.amounts import AmountError, UnitTable, parse_amount_text
 from runner.playbook.diagnostics import Diagnostic, KeyPath, did_you_mean
 from runner.playbook.loader import SourceMap, load_yaml
 from runner.playbook.problems import diagnostics_from_validation
+from runner.scenario.adapter import step_id_of
 from runner.scenario.models import Case, ExpectedStep, SandboxSetup, ScenarioFile
 from runner.scenario.world import SetupError, World, merge_setup, prepare_world
 

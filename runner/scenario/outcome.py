@@ -11,29 +11,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from runner.engine.results import StepResult
+from runner.client import TransactionStatus
 from runner.playbook.amounts import Amount, AmountError, UnitTable, parse_amount_text
+from runner.playbook.diagnostics import mask_secrets
 from runner.playbook.values import format_value
 from runner.sandbox.networks import NETWORKS
 from runner.sandbox.server import Sandbox
-from runner.scenario.adapter import PlaybookRun
+from runner.scenario.adapter import PlaybookRun, StepResult
 from runner.scenario.models import Expect, ExpectedSend, ExpectedStep
 
 __all__ = ["ObservedSend", "Verdict", "judge", "observe_sends", "values_match"]
 
-STATUSES = (
-    "PENDING",
-    "QUEUED",
-    "EXECUTING",
-    "SUBMITTED",
-    "CONFIRMED",
-    "FAILED",
-    "CANCELLED",
-    "EXPIRED",
-    "PARTIAL_FAILURE",
-    "SIGNED",
-    "GAS_WAITING",
-)
+STATUSES = tuple(status.value for status in TransactionStatus)
 # webhook fields holding prose: a case names a part of the text, not all of it
 _PROSE = {"message", "summary", "reason", "error"}
 
@@ -234,7 +223,7 @@ def judge(
     lines += _diff_webhook(expect, events, units)
     if lines:
         lines += _transcript(last)
-    return Verdict(lines)
+    return Verdict([mask_secrets(line) for line in lines])  # a token never reaches a report
 
 
 def _transcript(run: PlaybookRun) -> list[str]:
