@@ -17,7 +17,19 @@ PACKAGE = ROOT / "runner"
 # Which room may import which (module-level imports, TYPE_CHECKING aside). The CLI sits on
 # top; the engine below it; the playbook language, the ledger and the client below that.
 ALLOWED: dict[str, set[str]] = {
-    "cli": {"cli", "engine", "playbook", "ledger", "client", "sandbox", "errors", "version"},
+    "cli": {
+        "cli",
+        "engine",
+        "playbook",
+        "ledger",
+        "client",
+        "sandbox",
+        "scenario",
+        "errors",
+        "version",
+    },
+    # scenario tests run playbooks through the engine against an in-process sandbox
+    "scenario": {"scenario", "engine", "playbook", "sandbox", "client", "errors"},
     "engine": {"engine", "playbook", "ledger", "client", "errors"},
     "ledger": {"ledger", "client", "errors"},
     "playbook": {"playbook", "errors"},

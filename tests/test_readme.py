@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.examples.conftest import scheduled_for_supported
+
 ROOT = Path(__file__).resolve().parent.parent
 RUNNABLE = re.compile(r"^```bash runnable\n(.*?)^```$", re.S | re.M)
 
@@ -35,6 +37,8 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("index", range(len(runnable_blocks())))
 def test_runnable_block(scratch: Path, index: int) -> None:
     block = runnable_blocks()[index]
+    if "--scheduled-for" in block and not scheduled_for_supported():
+        pytest.skip("waiaas-run run --scheduled-for is not in this build yet (serve, issue 11)")
     env = {
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "HOME": str(scratch),

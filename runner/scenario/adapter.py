@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runner.client import RetryPolicy
-from runner.engine.context import UsageError
-from runner.engine.executor import step_id_of
-from runner.engine.launch import TOKEN_ENV, LaunchOptions, LockBusy, launch
-from runner.engine.results import ExitCode, RunResult, StepResult
+from runner.engine.launch import TOKEN_ENV, LaunchOptions, launch
+from runner.engine.results import RunResult, StepResult
+from runner.errors import ExitCode, LockBusy, UsageError, exit_code_of
 from runner.playbook import Playbook
+from runner.playbook.steps import step_id_of
 
 # what the rest of runner.scenario needs from the engine comes through this module
 __all__ = ["PlaybookRun", "RunRequest", "StepResult", "run_playbook", "step_id_of"]
@@ -94,8 +94,7 @@ async def run_playbook(request: RunRequest) -> PlaybookRun:
     )
     try:
         result = await launch(request.playbook, request.path, "run", options, _Collect(logs))
-    except UsageError as error:
-        return PlaybookRun(None, refused=str(error), logs=logs)
-    except LockBusy as error:
-        return PlaybookRun(None, refused=str(error), refused_code=int(ExitCode.FAILED), logs=logs)
+    except (UsageError, LockBusy) as error:  # the run did not start
+        code = int(exit_code_of(error))
+        return PlaybookRun(None, refused=str(error), refused_code=code, logs=logs)
     return PlaybookRun(result, logs=logs)

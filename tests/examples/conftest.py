@@ -10,6 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
+from runner.cli.run import command as run_command
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent  # the venv's bin: waiaas-run, pytest
 
@@ -54,3 +58,14 @@ def replace_all(text: str, replacements: Mapping[str, str]) -> str:
         assert old in text, f"{old!r} is not in {text!r}"
         text = text.replace(old, new)
     return text
+
+
+def scheduled_for_supported() -> bool:
+    """`waiaas-run run --scheduled-for` comes with serve mode (issue 11)."""
+    return any("--scheduled-for" in getattr(p, "opts", ()) for p in run_command.params)
+
+
+needs_scheduled_for = pytest.mark.skipif(
+    not scheduled_for_supported(),
+    reason="waiaas-run run --scheduled-for is not in this build yet (serve, issue 11)",
+)

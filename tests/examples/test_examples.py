@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +16,7 @@ import pytest
 import yaml
 
 from runner.sandbox import Sandbox
-from runner.serve.slots import parse_slot
-from tests.examples.conftest import BIN, ROOT, Shell, replace_all
+from tests.examples.conftest import BIN, ROOT, Shell, needs_scheduled_for, replace_all
 
 EXAMPLES = ROOT / "examples"
 RECIPE = ROOT / "playbooks" / "keep-agent-usdc.yaml"
@@ -54,7 +54,8 @@ def test_the_date_format_of_the_examples_is_a_slot() -> None:
     out = subprocess.run(
         ["date", "-u", "+%Y-%m-%dT%H:%M:00Z"], capture_output=True, text=True, check=True
     ).stdout
-    assert parse_slot(out).second == 0
+    slot = datetime.fromisoformat(out.strip().replace("Z", "+00:00"))
+    assert slot.second == 0 and slot.utcoffset() == timedelta(0)
 
 
 def _crontab() -> tuple[dict[str, str], str, list[str]]:
@@ -81,6 +82,7 @@ def test_crontab_line_is_well_formed() -> None:
     assert "--scheduled-for" in command and "--token-file" in command
 
 
+@needs_scheduled_for
 async def test_crontab_line_runs_and_a_slot_started_twice_sends_once(
     shell: Shell, sandbox: Sandbox, tmp_path: Path
 ) -> None:
@@ -138,6 +140,7 @@ def test_systemd_units_carry_what_they_need() -> None:
     )
 
 
+@needs_scheduled_for
 async def test_systemd_oneshot_command_runs(shell: Shell, sandbox: Sandbox, tmp_path: Path) -> None:
     """ExecStart= as systemd would expand it: %i, %S and %% replaced, the credential given."""
     service = _unit("waiaas-runner@.service")["Service"]
@@ -198,6 +201,7 @@ def test_kubernetes_cronjob_carries_what_it_needs() -> None:
     assert rule == {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": ["get"]}
 
 
+@needs_scheduled_for
 async def test_kubernetes_runner_command_runs(
     shell: Shell, sandbox: Sandbox, tmp_path: Path
 ) -> None:
