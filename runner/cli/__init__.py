@@ -19,6 +19,7 @@ _COMMANDS: dict[str, str] = {
     "plan": "runner.cli.plan:command",
     "history": "runner.cli.history:command",
     "resolve": "runner.cli.resolve:command",
+    "ledger": "runner.cli.ledger:command",
     "test": "runner.cli.test:command",
 }
 

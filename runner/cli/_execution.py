@@ -11,9 +11,11 @@ from typing import Any, TypeVar
 
 import click
 
+from runner.engine.executor import Reporter
 from runner.engine.launch import LaunchOptions, SandboxStarter, launch
 from runner.engine.plan_report import MarkdownPlanReporter, PlanJsonReporter, PlanTextReporter
 from runner.engine.report import JsonReporter, TextReporter
+from runner.engine.results import RunResult, StepResult
 from runner.engine.scope import Mode
 from runner.errors import ExitCode, RunnerError, UsageError, exit_code_of
 from runner.playbook import PlaybookError, load_playbook
@@ -178,14 +180,45 @@ def run_playbooks(
     """Carry out each playbook in turn; exit with the worst exit code."""
     worst = ExitCode.OK
     for path in playbooks:
+        reporter = _Remembering(make_reporter(output, quiet=quiet, plan=mode == "plan"))
         try:
             playbook = load_playbook(path)
-            reporter = make_reporter(output, quiet=quiet, plan=mode == "plan")
             result = asyncio.run(launch(playbook, path, mode, options, reporter))
         except RunnerError as error:  # refused before it started: a located message
             prefix = "" if isinstance(error, PlaybookError) else f"{path}: "  # it names the file
             click.echo(mask_secrets(f"{prefix}{error}"), err=True)
             worst = max(worst, exit_code_of(error))
             continue
+        except KeyboardInterrupt:  # the run's summary said what became of a send in flight
+            interrupted = reporter.result
+            if interrupted is None:
+                click.echo(f"{path}: interrupted before any step ran; nothing was sent", err=True)
+            sys.exit(int(max(worst, ExitCode.FAILED, _exit_code(interrupted))))
         worst = max(worst, result.exit_code)
     sys.exit(int(worst))
+
+
+def _exit_code(result: RunResult | None) -> ExitCode:
+    return ExitCode.FAILED if result is None else result.exit_code
+
+
+class _Remembering:
+    """A reporter that keeps the run's result, so an interrupted run's exit code can say
+    whether a send was left in flight."""
+
+    def __init__(self, reporter: Reporter) -> None:
+        self.reporter = reporter
+        self.result: RunResult | None = None
+
+    def step_started(self, index: int, step_id: str, label: str) -> None:
+        self.reporter.step_started(index, step_id, label)
+
+    def step_finished(self, result: StepResult) -> None:
+        self.reporter.step_finished(result)
+
+    def log(self, level: str, message: str) -> None:
+        self.reporter.log(level, message)
+
+    def run_finished(self, result: RunResult) -> None:
+        self.result = result
+        self.reporter.run_finished(result)

@@ -12,10 +12,11 @@ from typing import Any, Protocol
 from runner.client import WAIaaSError
 from runner.engine.results import RunResult, StepResult, StepStatus
 from runner.engine.scope import Run, StepScope
+from runner.engine.sending import wait_for_interrupted_request
 from runner.engine.steps import RUNNERS
 from runner.engine.values import decode, encode
 from runner.errors import ExitCode, RunnerError, SendStateUnknown, StepFailed, exit_code_of
-from runner.ledger import SendState, StepRecord
+from runner.ledger import LedgerError, SendState, StepRecord
 from runner.playbook import Amount, truth
 from runner.playbook.diagnostics import mask_secrets
 from runner.playbook.steps import StepModel, step_id_of
@@ -58,9 +59,31 @@ async def execute(
         if current and (key := _send_in_flight(current[-1])) is not None:
             result.unknown_send = True
             result.error += f" while send {key} was in flight; --resume settles it"
+    except asyncio.CancelledError:  # Ctrl-C (or a shutdown): say what became of the send
+        _interrupted(result, current[-1] if current else None)
+        result.duration = scope.clock() - started
+        reporter.run_finished(result)
+        raise
     result.duration = scope.clock() - started
     reporter.run_finished(result)
     return result
+
+
+def _interrupted(result: RunResult, step: StepScope | None) -> None:
+    key = _send_in_flight(step) if step is not None else None
+    if key is None:
+        result.error = (
+            "interrupted; no send was in flight. `waiaas-run run --resume` continues the "
+            "run after its finished steps"
+        )
+        return
+    result.unknown_send = True
+    result.error = (
+        f"interrupted while send {key} was in flight: its request may have reached the "
+        "daemon, so its outcome is unknown. `waiaas-run run --resume` settles it: it waits "
+        "until the request would have timed out, then looks for it in the daemon's "
+        "transaction list before posting anything"
+    )
 
 
 async def _run_steps(
@@ -70,7 +93,7 @@ async def _run_steps(
     resume: Mapping[str, StepRecord],
     current: list[StepScope],
 ) -> None:
-    records = _Records(run)
+    records = _Records(run, result)
     steps = run.scope.playbook.steps
     try:
         for index, step in enumerate(steps):
@@ -80,8 +103,9 @@ async def _run_steps(
                 step_result = _resumed(run, step, index, step_id, earlier)
             else:
                 reporter.step_started(index, step_id, step.name or step_id)
-                if step.sends:  # what decided this send is on disk before it posts
-                    records.flush()
+                # what decided this send is on disk before it posts
+                if step.sends and not records.flush():
+                    return
                 current.append(run.step(step_id))
                 step_result = await _run_one(run, current[-1], step, index)
                 records.add(step_result)
@@ -93,6 +117,9 @@ async def _run_steps(
                 result.unknown_send = True
                 return
             if step_result.status is StepStatus.FAILED and not step_result.tolerated:
+                return
+            if (broken := run.scope.ledger.broken) is not None:  # no step after that
+                result.fail(broken, f"{broken}; the run stopped after step {step_id}")
                 return
     finally:
         records.flush()
@@ -106,8 +133,9 @@ class _Records:
     written, and send intents themselves are committed by the send protocol.
     """
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Run, result: RunResult) -> None:
         self.scope = run.scope
+        self.result = result
         self.pending: list[StepRecord] = []
 
     def add(self, result: StepResult) -> None:
@@ -125,16 +153,27 @@ class _Records:
             )
         )
 
-    def flush(self) -> None:
-        if self.pending:
+    def flush(self) -> bool:
+        """Write what is pending; False (and the run's error noted) when the ledger could
+        not take it. Never raises: whatever the run is reporting must not be lost to it."""
+        if not self.pending:
+            return True
+        try:
             self.scope.ledger.save_steps(self.pending, self.scope.run_id)
+        except LedgerError as error:
+            self.result.fail(error, f"{error}; nothing more was sent")
+            return False
+        finally:
             self.pending = []
+        return True
 
 
 def _failure(scope: StepScope, error: Exception) -> tuple[StepStatus, Mapping[str, Any], str]:
     """What a step's failure means: its status, what it still reported, and why."""
     if isinstance(error, StepFailed):
         return StepStatus.FAILED, error.output, error.message
+    if isinstance(error, LedgerError):  # a send's protocol turns later ones into unknown
+        return StepStatus.FAILED, {}, f"{error}; nothing was sent"
     if exit_code_of(error) is ExitCode.UNKNOWN_SEND:
         return StepStatus.UNKNOWN, {}, str(error)
     known = isinstance(error, RunnerError | WAIaaSError)
@@ -173,6 +212,8 @@ async def _run_one(run: Run, scope: StepScope, step: StepModel, index: int) -> S
         if step.if_ is not None and not truth(scope.evaluate(step.if_)):
             return finish(StepStatus.SKIPPED, {}, f"if: {step.if_.source} is false")
         seconds = step.timeout.total_seconds() if step.timeout is not None else None
+        if step.sends and not run.scope.planning:
+            await wait_for_interrupted_request(scope)
         try:
             async with asyncio.timeout(seconds), _retry_override(run, step):
                 output = await RUNNERS[step.kind](step, scope)
@@ -211,8 +252,19 @@ def _send_in_flight(scope: StepScope) -> str | None:
     request may have reached the daemon, so the send is in an unknown state."""
     if scope.run.planning:
         return None
-    intent = scope.run.ledger.send(str(scope.send_key))
+    try:
+        intent = scope.run.ledger.send(str(scope.send_key))
+    except LedgerError:  # unreadable: the worst must be assumed of a send step
+        return str(scope.send_key) if _sends(scope) else None
     return intent.key if intent is not None and intent.state is SendState.INTENDED else None
+
+
+def _sends(scope: StepScope) -> bool:
+    step_id = scope.step_id
+    steps = scope.run.playbook.steps
+    return any(
+        step.sends and step_id_of(step, index, steps) == step_id for index, step in enumerate(steps)
+    )
 
 
 def _outputs(

@@ -29,7 +29,15 @@ from runner.engine.results import RunResult
 from runner.engine.run_events import notify_run
 from runner.engine.scope import Mode, Run, RunScope
 from runner.errors import LockBusy, UsageError
-from runner.ledger import Ledger, LedgerError, SendState, StepRecord, default_ledger_path
+from runner.ledger import (
+    Ledger,
+    LedgerBusy,
+    LedgerDamaged,
+    LedgerError,
+    SendState,
+    StepRecord,
+    default_ledger_path,
+)
 from runner.ledger.keys import SendKey
 from runner.ledger.locks import async_playbook_lock
 from runner.playbook import EvalContext, EvaluationError, Playbook, Template, UnitTable, render
@@ -186,26 +194,29 @@ async def _daemon(
 
 @contextlib.contextmanager
 def _ledger(options: LaunchOptions, plan: bool) -> Iterator[Ledger]:
-    try:
-        with _open_ledger(options, plan) as ledger:
-            yield ledger
-    except LedgerError as error:
-        raise UsageError(f"{error} (choose another with --state)") from None
-
-
-@contextlib.contextmanager
-def _open_ledger(options: LaunchOptions, plan: bool) -> Iterator[Ledger]:
     default = default_ledger_path(options.environ)
     if options.state is None and (options.sandbox is not None or (plan and not default.exists())):
         # sandbox sends must never count against a real ledger's limits, and a plan reads
         # a ledger but never creates one
         with (
             tempfile.TemporaryDirectory(prefix="waiaas-sandbox-") as folder,
-            Ledger(Path(folder) / "ledger.sqlite3", clock=options.clock) as ledger,
+            _opened(Path(folder) / "ledger.sqlite3", options.clock) as ledger,
         ):
             yield ledger
         return
-    with Ledger(options.state or default, clock=options.clock) as ledger:
+    with _opened(options.state or default, options.clock) as ledger:
+        yield ledger
+
+
+@contextlib.contextmanager
+def _opened(path: Path, clock: Callable[[], float]) -> Iterator[Ledger]:
+    try:
+        ledger = Ledger(path, clock=clock)
+    except (LedgerDamaged, LedgerBusy):
+        raise  # their messages say what to do
+    except LedgerError as error:
+        raise UsageError(f"{error} (choose another with --state)") from None
+    with ledger:
         yield ledger
 
 
@@ -295,7 +306,11 @@ async def _carry_out(
     _warn_unsettled(scope.ledger, scope.playbook.name, reporter)
     scope.ledger.begin_run(scope.playbook.name, scope.run_id)
     result = await execute(run, reporter, timeout=options.timeout, resume=resume)
-    scope.ledger.finish_run(scope.run_id, _run_status(result), int(result.exit_code))
+    try:
+        scope.ledger.finish_run(scope.run_id, _run_status(result), int(result.exit_code))
+    except LedgerError as error:  # what the run did is recorded; only its end is not
+        reporter.log("error", f"{error}; the run's steps and sends were recorded before")
+        result.fail(error)
     await notify_run(run, result)
     return result
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Literal
 
 from runner.client import WAIaaSClient
@@ -29,6 +29,7 @@ from runner.playbook import evaluate as evaluate_expression
 from runner.playbook import render as render_template
 from runner.playbook.amounts import AmountError, parse_amount_text
 from runner.playbook.limits import Limits
+from runner.playbook.scalars import is_plain_number
 from runner.playbook.values import Value, format_value
 
 __all__ = [
@@ -223,8 +224,11 @@ def parse_var_override(name: str, text: str, current: Value, facts: Facts) -> Va
             raise UsageError(f"--var {name}: expected true or false, got {text!r}")
         return text.lower() == "true"
     if isinstance(current, Decimal):
-        try:
-            return Decimal(text)
-        except InvalidOperation:
-            raise UsageError(f"--var {name}: expected a number, got {text!r}") from None
+        # the playbook's own rule for numbers: plain decimal digits, read as written
+        # (Decimal() alone would take "NaN", "Infinity", "1e999999" and "1_000")
+        if not is_plain_number(text):
+            raise UsageError(
+                f"--var {name}: expected a number in plain decimal digits, got {text!r}"
+            )
+        return Decimal(text)
     return text

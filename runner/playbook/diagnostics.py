@@ -85,7 +85,11 @@ class Diagnostic:
     message: str
 
     def __post_init__(self) -> None:
+        # everything a diagnostic prints may quote the source: a key, a file name, a value
+        object.__setattr__(self, "file", mask_secrets(self.file))
         object.__setattr__(self, "message", mask_secrets(self.message))
+        masked = tuple(mask_secrets(p) if isinstance(p, str) else p for p in self.path)
+        object.__setattr__(self, "path", masked)
 
     def format(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}"
