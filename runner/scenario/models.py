@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError
 
 from runner.playbook.fields import Duration
 from runner.playbook.loader import SourceFloat
+from runner.playbook.steps.wait import Status
 
 __all__ = [
     "Case",
@@ -139,7 +140,7 @@ class ExpectedSend(_Model):
     from_: str = Field(alias="from", description="sandbox wallet name")
     to: str = Field(description="sandbox wallet name or address")
     amount: AmountText
-    status: str | None = Field(None, description="its status when the run ended, e.g. CONFIRMED")
+    status: Status | None = Field(None, description="its status when the run ended, e.g. CONFIRMED")
 
 
 class ExpectedStep(_Model):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import textwrap
 from pathlib import Path
 
@@ -215,3 +216,51 @@ def test_scenario_schema_rejects_unknown_keys() -> None:
         jsonschema.Draft202012Validator(scenario_schema()).validate(
             {"cases": [{"name": "x", "expekt": {}}]}
         )
+
+
+SLOW_PLAYBOOK = """\
+version: 1
+name: slow
+env: { WAIAAS_URL: "http://127.0.0.1:3100", WAIAAS_SESSION_TOKEN: ~ }
+daemon: { url: "${{ env.WAIAAS_URL }}", token: "${{ env.WAIAAS_SESSION_TOKEN }}" }
+wallets: { treasury: { name: treasury, network: ethereum-sepolia } }
+steps:
+  - id: pay
+    send: { from: treasury, to: "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc", amount: "0.08 ETH" }
+  - id: settle
+    wait: { transaction: "${{ steps.pay.id }}", timeout: 2h, interval: 1m }
+"""
+
+
+def test_delays_and_long_waits_cost_no_real_time(tmp_path: Path) -> None:
+    """A DELAY tier (5 min here) and a wait that times out after two hours of sandbox time
+    both finish in moments: the clock only moves when the runner waits."""
+    (tmp_path / "slow.yaml").write_text(SLOW_PLAYBOOK, encoding="utf-8")
+    (tmp_path / "slow.test.yaml").write_text(
+        textwrap.dedent(
+            """\
+            sandbox:
+              tiers: { treasury: { delay_seconds: 5m } }
+            cases:
+              - name: a DELAY-tier send confirms after five minutes
+                expect:
+                  exit_code: 0
+                  sends: [{ from: treasury, to: "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc",
+                            amount: "0.08 ETH", status: CONFIRMED }]
+                  steps: { settle: { outputs: { tier: DELAY, reached: true } } }
+              - name: a stuck transfer times the wait out after two hours
+                sandbox:
+                  stuck_recipients: ["0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"]
+                expect:
+                  exit_code: 1
+                  sends: [{ from: treasury, to: "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc",
+                            amount: "0.08 ETH", status: SUBMITTED }]
+                  steps: { settle: { status: failed, reason: "still SUBMITTED after 2:00:00" } }
+            """
+        ),
+        encoding="utf-8",
+    )
+    started = time.monotonic()
+    code, out, err = _invoke(str(tmp_path / "slow.test.yaml"))
+    assert code == 0, out + err
+    assert time.monotonic() - started < 20
