@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Protocol
 
 from runner.client import WAIaaSError
@@ -46,8 +46,10 @@ async def execute(
     timeout: float | None = None,
     resume: Mapping[str, StepRecord] | None = None,
 ) -> RunResult:
-    """Run every step of the playbook; never raises for a step's failure."""
+    """Run every step of the playbook; never raises (a send may already have been posted:
+    whatever fails afterwards, the run ends with a result, exit 1 or 3)."""
     scope = run.scope
+    reporter = _Guarded(reporter)
     result = RunResult(scope.playbook.name, scope.run_id, scope.mode)
     started = scope.clock()
     current: list[StepScope] = []  # the step running when the run's deadline passes
@@ -64,8 +66,19 @@ async def execute(
         result.duration = scope.clock() - started
         reporter.run_finished(result)
         raise
+    except Exception as error:  # a bug of ours between steps: keep what is known
+        log.debug("run %s: internal error", scope.run_id, exc_info=error)
+        message = f"internal error in waiaas-runner ({type(error).__name__}: {error})"
+        if current and (key := _send_in_flight(current[-1])) is not None:
+            result.unknown_send = True
+            message += f"; send {key} was in flight: --resume settles it"
+        result.fail(error, mask_secrets(f"{message}; please report it"))
     result.duration = scope.clock() - started
+    if reporter.failure is not None:
+        result.fail(reporter.failure)
     reporter.run_finished(result)
+    if reporter.failure is not None:  # the end itself could not be shown
+        result.fail(reporter.failure)
     return result
 
 
@@ -84,6 +97,39 @@ def _interrupted(result: RunResult, step: StepScope | None) -> None:
         "until the request would have timed out, then looks for it in the daemon's "
         "transaction list before posting anything"
     )
+
+
+class _Guarded:
+    """A reporter that cannot break a run: output is for people, the ledger is the record.
+    A reporter that fails (a closed pipe, a bug) is logged and the run goes on."""
+
+    def __init__(self, reporter: Reporter) -> None:
+        self.reporter = reporter
+        self.failure: RunnerError | None = None  # the run then ends with exit 1: output lost
+
+    def _safely(self, what: str, call: Callable[[], None]) -> None:
+        try:
+            call()
+        except Exception as error:
+            self.failure = RunnerError(
+                mask_secrets(
+                    f"showing {what} failed ({type(error).__name__}: {error}); "
+                    "`waiaas-run history` has the run's record"
+                )
+            )
+            log.warning("%s", self.failure)
+
+    def step_started(self, index: int, step_id: str, label: str) -> None:
+        self._safely(step_id, lambda: self.reporter.step_started(index, step_id, label))
+
+    def step_finished(self, result: StepResult) -> None:
+        self._safely(result.step_id, lambda: self.reporter.step_finished(result))
+
+    def log(self, level: str, message: str) -> None:
+        self._safely("a log line", lambda: self.reporter.log(level, message))
+
+    def run_finished(self, result: RunResult) -> None:
+        self._safely("the run's end", lambda: self.reporter.run_finished(result))
 
 
 async def _run_steps(
@@ -108,6 +154,7 @@ async def _run_steps(
                     return
                 current.append(run.step(step_id))
                 step_result = await _run_one(run, current[-1], step, index)
+                current.pop()
                 records.add(step_result)
                 if step.sends:
                     records.flush()
@@ -208,9 +255,30 @@ async def _run_one(run: Run, scope: StepScope, step: StepModel, index: int) -> S
             tolerated=status is StepStatus.FAILED and step.continue_on_error,
         )
 
+    def safely(status: StepStatus, output: Mapping[str, Any], reason: str | None) -> StepResult:
+        """``finish``, and if even that fails, a result that keeps the step's status."""
+        try:
+            return finish(status, output, reason)
+        except Exception as error:
+            log.debug("step %s: recording failed", scope.step_id, exc_info=error)
+            problem = f"internal error recording the step ({type(error).__name__}: {error})"
+            run.values.outputs[scope.step_id] = {"skipped": False}
+            bad = StepStatus.UNKNOWN if status is StepStatus.UNKNOWN else StepStatus.FAILED
+            return StepResult(
+                index=index,
+                step_id=scope.step_id,
+                kind=step.kind,
+                label=step.name or scope.step_id,
+                sends=step.sends,
+                status=bad,
+                duration=run.scope.clock() - started,
+                reason=mask_secrets(f"{reason}; {problem}" if reason else problem),
+                values={"skipped": False},
+            )
+
     try:
         if step.if_ is not None and not truth(scope.evaluate(step.if_)):
-            return finish(StepStatus.SKIPPED, {}, f"if: {step.if_.source} is false")
+            return safely(StepStatus.SKIPPED, {}, f"if: {step.if_.source} is false")
         seconds = step.timeout.total_seconds() if step.timeout is not None else None
         if step.sends and not run.scope.planning:
             await wait_for_interrupted_request(scope)
@@ -222,8 +290,8 @@ async def _run_one(run: Run, scope: StepScope, step: StepModel, index: int) -> S
                 raise SendStateUnknown(key, f"the step timed out after {seconds:g}s") from None
             raise StepFailed(f"timed out after {seconds:g}s (timeout: on the step)") from None
     except Exception as error:  # every failure ends recorded, never as a traceback
-        return finish(*_failure(scope, error))
-    return finish(StepStatus.OK, output, None)
+        return safely(*_failure(scope, error))
+    return safely(StepStatus.OK, output, None)
 
 
 @contextlib.asynccontextmanager

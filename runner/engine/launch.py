@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import re
 import secrets
+import sqlite3
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
@@ -44,9 +46,11 @@ from runner.playbook import EvalContext, EvaluationError, Playbook, Template, Un
 from runner.playbook.facts import referenced
 from runner.playbook.steps import step_id_of
 from runner.playbook.values import format_value
+from runner.secrets import mask_secrets
 
 __all__ = ["LaunchOptions", "SandboxStarter", "launch", "new_run_id"]
 
+log = logging.getLogger("runner.engine")
 TOKEN_ENV = "WAIAAS_SESSION_TOKEN"
 URL_ENV = "WAIAAS_URL"
 
@@ -93,10 +97,9 @@ def _names_in(template: Template | None) -> set[str]:
 
 
 def _environment(playbook: Playbook, environ: Mapping[str, str]) -> dict[str, str | None]:
-    return {name: environ.get(name, default) for name, default in playbook.env.items()} | {
-        name: environ.get(name)
-        for name in _names_in(playbook.daemon.url) | _names_in(playbook.daemon.token)
-    }
+    """The variables the playbook reads: set ones, else the defaults its ``env:`` declares."""
+    names = set(playbook.env) | _names_in(playbook.daemon.url) | _names_in(playbook.daemon.token)
+    return {name: environ.get(name, playbook.env.get(name)) for name in names}
 
 
 def _render_daemon_text(template: Template, env: Mapping[str, str | None], what: str) -> str:
@@ -264,6 +267,7 @@ async def launch(
                     run_id,
                     mode,
                     config.limits,
+                    sandbox_url=url if options.sandbox is not None else None,
                     sleep=options.sleep,
                     clock=options.clock,
                 )
@@ -304,13 +308,25 @@ async def _carry_out(
     if scope.planning:
         return await execute(run, reporter, timeout=options.timeout, resume=resume)
     _warn_unsettled(scope.ledger, scope.playbook.name, reporter)
-    scope.ledger.begin_run(scope.playbook.name, scope.run_id)
+    try:
+        scope.ledger.begin_run(scope.playbook.name, scope.run_id)
+    except sqlite3.Error as error:  # nothing has happened yet: refuse to start
+        raise UsageError(
+            f"cannot record the run in the ledger {scope.ledger.path}: {error}"
+        ) from None
     result = await execute(run, reporter, timeout=options.timeout, resume=resume)
     try:
         scope.ledger.finish_run(scope.run_id, _run_status(result), int(result.exit_code))
     except LedgerError as error:  # what the run did is recorded; only its end is not
         reporter.log("error", f"{error}; the run's steps and sends were recorded before")
         result.fail(error)
+    except Exception as error:  # the run is over: say so, never a traceback
+        problem = mask_secrets(
+            f"the ledger could not record the end of run {scope.run_id} "
+            f"({type(error).__name__}: {error}); `waiaas-run history` shows it as running"
+        )
+        reporter.log("error", problem)
+        result.fail(error, problem)
     await notify_run(run, result)
     return result
 

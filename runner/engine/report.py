@@ -30,15 +30,34 @@ _BULKY = {"items", "ids", "skipped", "symbols", "balances", "limits", "warnings"
 
 
 # what a person looks at first, per kind of output; the rest follows in declared order
-_FIRST = ("sent", "status", "tier", "reached", "amount", "to", "id", "count", "passed")
+_FIRST = (
+    "would_send",
+    "adopted",
+    "sent",
+    "status",
+    "tier",
+    "reached",
+    "amount",
+    "to",
+    "id",
+    "count",
+    "passed",
+)
+# shown only when true: a plan never sends, and most sends are not adopted
+_ONLY_WHEN_TRUE = {"sent", "adopted"}
 
 
 def _highlights(output: dict[str, Any], limit: int = 6) -> str:
     names = [n for n in _FIRST if n in output] + [n for n in output if n not in _FIRST]
+    if output.get("adopted") is True:
+        # an adopted send was not posted now: say only "adopted"
+        names = [n for n in names if n != "sent"]
     shown = [
         f"{name}={output[name]}"
         for name in names
-        if name not in _BULKY and output[name] not in (None, "", [])
+        if name not in _BULKY
+        and output[name] not in (None, "", [])
+        and (name not in _ONLY_WHEN_TRUE or output[name] is True)
     ]
     return "  ".join(shown[:limit])
 

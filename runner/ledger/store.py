@@ -35,6 +35,7 @@ from runner.ledger.records import (
     intent_from_row,
     spent,
 )
+from runner.secrets import mask_secrets, mask_values
 
 __all__ = ["Ledger", "default_ledger_path"]
 
@@ -182,8 +183,8 @@ class Ledger:
                         run_id,
                         record.step_id,
                         record.status,
-                        None if record.output is None else json.dumps(record.output, default=str),
-                        record.error,
+                        _masked_json(record.output),
+                        None if record.error is None else mask_secrets(record.error),
                         record.started_at,
                         record.finished_at,
                     )
@@ -333,6 +334,8 @@ class Ledger:
         return spent(self._db, symbol, since, excluding)
 
     def _update(self, key: str, **fields: Any) -> None:
+        if isinstance(fields.get("note"), str):  # notes quote errors: never a token
+            fields["note"] = mask_secrets(fields["note"])
         assignments = ", ".join(f"{name} = ?" for name in fields)
         with self._write(durable=True) as db:
             changed = db.execute(
@@ -341,6 +344,11 @@ class Ledger:
             ).rowcount
         if changed != 1:
             raise KeyError(f"no send intent with key {key!r}")
+
+
+def _masked_json(value: dict[str, Any] | None) -> str | None:
+    """A step's output as stored: JSON in which nothing token-shaped survives."""
+    return None if value is None else json.dumps(mask_values(value), default=str)
 
 
 def _symbol_of(request: TransferRequest) -> str:

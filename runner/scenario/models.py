@@ -159,7 +159,7 @@ class Expect(_Model):
     )
     steps: dict[str, StepOutcome | ExpectedStep] = Field(default_factory=dict)
     webhook: list[dict[str, Expected]] | None = Field(
-        None, description="the events posted to the test's webhook receiver, in order"
+        None, description="every event posted to the test's webhook receiver, in any order"
     )
 
 

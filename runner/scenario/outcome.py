@@ -186,17 +186,26 @@ def _diff_steps(expect: Expect, steps: Sequence[StepResult], units: UnitTable) -
 
 
 def _diff_webhook(expect: Expect, events: list[dict[str, Any]], units: UnitTable) -> list[str]:
+    """Each expected event matches a different received one, in any order, and nothing
+    else was received (the order of events of one run is not part of their meaning)."""
     if expect.webhook is None:
         return []
-    ok = len(events) == len(expect.webhook) and all(
-        values_match(wanted, got, units) for wanted, got in zip(expect.webhook, events, strict=True)
-    )
-    if ok:
+    unmatched = list(events)
+    rows: list[str] = []
+    missing = False
+    for wanted in expect.webhook:
+        found = next((got for got in unmatched if values_match(wanted, got, units)), None)
+        if found is None:
+            rows.append(f"- {_brief(wanted)}")
+            missing = True
+        else:
+            unmatched.remove(found)
+            rows.append(f"  {_brief(found)}")
+    if not missing and not unmatched:
         return []
-    rows = ["webhook events (expected, then received):"]
-    rows += [f"  - {_brief(e)}" for e in expect.webhook] or ["  - (none)"]
-    rows += [f"  + {_brief(e)}" for e in events] or ["  + (none)"]
-    return rows
+    rows += [f"+ {_brief(extra)}" for extra in unmatched]
+    heading = "webhook events (- expected but not received, + received but not expected):"
+    return [heading, *(f"  {row}" for row in rows or ["  (none)"])]
 
 
 def _brief(event: Mapping[str, Any]) -> str:

@@ -47,6 +47,8 @@ class SendStep(StepModel):
     sends: ClassVar[bool] = True
     outputs: ClassVar[dict[str, ExprType]] = {
         "sent": BOOL,
+        "would_send": BOOL,
+        "adopted": BOOL,
         "id": STRING,
         "status": STRING,
         "tier": STRING,
