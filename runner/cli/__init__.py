@@ -29,6 +29,7 @@ _COMMANDS: dict[str, str] = {
     "history": "runner.cli.history:command",
     "resolve": "runner.cli.resolve:command",
     "ledger": "runner.cli.ledger:command",
+    "test": "runner.cli.test:command",
 }
 
 

@@ -16,6 +16,7 @@ import re
 import secrets
 import sqlite3
 import tempfile
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -75,6 +76,7 @@ class LaunchOptions:
     wait_lock: bool = False
     request_timeout: float = 30.0  # seconds for one HTTP call to the daemon
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # polls and retries wait here
+    clock: Callable[[], float] = time.time  # what steps, deadlines and the ledger read as now
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -201,18 +203,18 @@ def _ledger(options: LaunchOptions, plan: bool) -> Iterator[Ledger]:
         # a ledger but never creates one
         with (
             tempfile.TemporaryDirectory(prefix="waiaas-sandbox-") as folder,
-            _opened(Path(folder) / "ledger.sqlite3") as ledger,
+            _opened(Path(folder) / "ledger.sqlite3", options.clock) as ledger,
         ):
             yield ledger
         return
-    with _opened(options.state or default) as ledger:
+    with _opened(options.state or default, options.clock) as ledger:
         yield ledger
 
 
 @contextlib.contextmanager
-def _opened(path: Path) -> Iterator[Ledger]:
+def _opened(path: Path, clock: Callable[[], float]) -> Iterator[Ledger]:
     try:
-        ledger = Ledger(path)
+        ledger = Ledger(path, clock=clock)
     except (LedgerDamaged, LedgerBusy):
         raise  # their messages say what to do
     except LedgerError as error:
@@ -267,6 +269,7 @@ async def launch(
                     config.limits,
                     sandbox_url=url if options.sandbox is not None else None,
                     sleep=options.sleep,
+                    clock=options.clock,
                 )
                 run = _prepared_run(
                     scope, _expression_env(playbook, env, options), options, reporter
