@@ -8,10 +8,10 @@ runner sends its own; made a moment earlier (too close to tell), a person must l
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,8 +46,13 @@ async def _other_client_sends(harness: Harness) -> str:
 
 
 def _ledger_later_by(seconds: float) -> Callable[..., Ledger]:
-    """The runner's intents are written ``seconds`` after the other client's transfer."""
-    return functools.partial(Ledger, clock=lambda: time.time() + seconds)
+    """The runner's intents are written ``seconds`` after the other client's transfer: the
+    ledger reads the run's clock shifted by ``seconds``."""
+
+    def opened(path: Path, *, clock: Callable[[], float] = time.time, **options: Any) -> Ledger:
+        return Ledger(path, clock=lambda: clock() + seconds, **options)
+
+    return opened
 
 
 @pytest.mark.parametrize("before", [5.0, 29.0])
