@@ -9,16 +9,13 @@ runner sends its own; made a moment earlier (too close to tell), a person must l
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-import runner.engine.launch
 from runner.client import WAIaaSClient
 from runner.engine.results import ExitCode
-from runner.ledger import Ledger, SendState
+from runner.ledger import SendState
 from tests.exactly_once.conftest import Harness, no_wait, reason
 from tests.exactly_once.proxy import ManglingProxy, Rule, replace_with
 
@@ -45,23 +42,15 @@ async def _other_client_sends(harness: Harness) -> str:
     return sent.id
 
 
-def _ledger_later_by(seconds: float) -> Callable[..., Ledger]:
-    """The runner's intents are written ``seconds`` after the other client's transfer: the
-    ledger reads the run's clock shifted by ``seconds``."""
-
-    def opened(path: Path, *, clock: Callable[[], float] = time.time, **options: Any) -> Ledger:
-        return Ledger(path, clock=lambda: clock() + seconds, **options)
-
-    return opened
-
-
 @pytest.mark.parametrize("before", [5.0, 29.0])
 async def test_a_transfer_made_seconds_before_the_intent_is_not_adopted(
-    harness: Harness, lost: ManglingProxy, monkeypatch: pytest.MonkeyPatch, before: float
+    harness: Harness, lost: ManglingProxy, before: float
 ) -> None:
     theirs = await _other_client_sends(harness)
-    monkeypatch.setattr(runner.engine.launch, "Ledger", _ledger_later_by(before))
-    result, _ = await harness.run(PLAYBOOK, daemon_url=lost.url, sleep=no_wait)
+    # the runner's clock (its intents) ``before`` seconds after the other client's transfer
+    result, _ = await harness.run(
+        PLAYBOOK, daemon_url=lost.url, sleep=no_wait, clock=lambda: time.time() + before
+    )
 
     assert result.exit_code is ExitCode.OK, reason(result, "fund")
     assert harness.tx_count() == 2  # theirs, and the runner's own (posted once more)
