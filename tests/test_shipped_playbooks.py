@@ -17,7 +17,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = [*sorted((ROOT / "playbooks").glob("*.yaml")), ROOT / "examples" / "quickstart.yaml"]
+SHIPPED = [
+    *sorted(p for p in (ROOT / "playbooks").glob("*.yaml") if not p.name.endswith(".test.yaml")),
+    ROOT / "examples" / "quickstart.yaml",
+]
+# what plan and run end with when it is not 0, as the README's recipe table says
+EXIT_CODES = {"low-balance-alert.yaml": 1}  # the sandbox agent's 0.02 ETH is below its floor
 APPROVE = re.compile(r"`waiaas-run sandbox --approve (\S+) --url (\S+)`")
 NEEDS_APPROVAL = {"keep-agent-funded.yaml", "nightly-sweep.yaml"}
 
@@ -45,7 +50,14 @@ def test_every_playbook_is_covered() -> None:
         "keep-agent-funded.yaml",
         "nightly-sweep.yaml",
         "quickstart.yaml",
+        "keep-agent-usdc.yaml",
+        "recurring-payments.yaml",
+        "low-balance-alert.yaml",
+        "stuck-transactions.yaml",
     }
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for path in SHIPPED[:-1]:  # the recipe table documents how each ends
+        assert f"| `{path.name}` |" in readme
 
 
 @pytest.mark.parametrize("playbook", SHIPPED, ids=lambda path: path.name)
@@ -53,7 +65,8 @@ def test_validate_and_plan(playbook: Path, tmp_path: Path) -> None:
     validated = _waiaas(tmp_path, "validate", str(playbook))
     assert validated.returncode == 0, validated.stdout + validated.stderr
     planned = _waiaas(tmp_path, "plan", "--sandbox", str(playbook))
-    assert planned.returncode == 0, planned.stdout + planned.stderr
+    expected = EXIT_CODES.get(playbook.name, 0)
+    assert planned.returncode == expected, planned.stdout + planned.stderr
     assert "Traceback" not in planned.stderr
     assert "sent=True" not in planned.stdout  # a plan sends nothing and says so
 
@@ -85,7 +98,7 @@ def test_run_in_the_sandbox_ends_within_a_minute(playbook: Path, tmp_path: Path)
         process.kill()
         errors = process.stderr.read() if process.stderr else ""
     output = "".join(lines)
-    assert process.returncode == 0, output + errors
+    assert process.returncode == EXIT_CODES.get(playbook.name, 0), output + errors
     assert "Traceback" not in errors
     assert time.monotonic() - started < 60
     assert (APPROVE.search(output) is not None) == (playbook.name in NEEDS_APPROVAL), output
