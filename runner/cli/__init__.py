@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 from typing import Any
 
 import click
 
 from runner import __version__
 from runner.secrets import mask_secrets
+
+# httpx's package __init__ imports its own command line (httpx._main), which loads rich and
+# pygments whenever they are installed: ~60 ms and several MB on every cron tick that only
+# needs the HTTP client. A None entry in sys.modules makes that one import fail, which
+# httpx handles (it then defines a stub `httpx.main`); rich itself is still imported, by
+# our terminal reporter, when output goes to a person.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 # subcommand name -> "module:attribute" of its click.Command. Adding a subcommand is one line.
 _COMMANDS: dict[str, str] = {

@@ -12,9 +12,8 @@ from typing import Any, TypeVar
 import click
 
 from runner.engine.executor import Reporter
+from runner.engine.json_report import JsonReporter
 from runner.engine.launch import LaunchOptions, SandboxStarter, launch
-from runner.engine.plan_report import MarkdownPlanReporter, PlanJsonReporter, PlanTextReporter
-from runner.engine.report import JsonReporter, TextReporter
 from runner.engine.results import RunResult, StepResult
 from runner.engine.scope import Mode
 from runner.errors import ExitCode, RunnerError, UsageError, exit_code_of
@@ -136,17 +135,29 @@ def _decorate(function: F, outputs: tuple[str, ...]) -> F:
     return function
 
 
-def make_reporter(
-    output: str, *, quiet: bool = False, plan: bool = False
-) -> TextReporter | JsonReporter:
-    """The reporter for ``--output``; a plan gets the review table as well."""
-    if plan:
-        if output == "json":
-            return PlanJsonReporter()
-        if output == "markdown":
-            return MarkdownPlanReporter()
-        return PlanTextReporter(quiet=quiet)
-    return JsonReporter() if output == "json" else TextReporter(quiet=quiet)
+def make_reporter(output: str, *, quiet: bool = False, plan: bool = False) -> Reporter:
+    """The reporter for ``--output``; a plan gets the review table as well.
+
+    The terminal and plan reporters (and so rich) are imported only when asked for: a
+    one-shot ``run --output json`` from cron never loads them.
+    """
+    if not plan and output == "json":
+        return JsonReporter()
+    if not plan:
+        from runner.engine.report import TextReporter
+
+        return TextReporter(quiet=quiet)
+    from runner.engine.plan_report import (
+        MarkdownPlanReporter,
+        PlanJsonReporter,
+        PlanTextReporter,
+    )
+
+    if output == "json":
+        return PlanJsonReporter()
+    if output == "markdown":
+        return MarkdownPlanReporter()
+    return PlanTextReporter(quiet=quiet)
 
 
 def _sandbox_starter(fixture: Path | None) -> SandboxStarter:

@@ -163,10 +163,10 @@ async def _run_steps(
             if step_result.status is StepStatus.UNKNOWN:
                 result.unknown_send = True
                 return
-            if step_result.status is StepStatus.FAILED and not step_result.tolerated:
-                return
             if (broken := run.scope.ledger.broken) is not None:  # no step after that
                 result.fail(broken, f"{broken}; the run stopped after step {step_id}")
+                return
+            if step_result.status is StepStatus.FAILED and not step_result.tolerated:
                 return
     finally:
         records.flush()
@@ -239,8 +239,7 @@ def _failure(scope: StepScope, error: Exception) -> tuple[StepStatus, Mapping[st
 async def _run_one(run: Run, scope: StepScope, step: StepModel, index: int) -> StepResult:
     started = run.scope.clock()
 
-    def finish(status: StepStatus, output: Mapping[str, Any], reason: str | None) -> StepResult:
-        values = _outputs(run, step, output, skipped=status is StepStatus.SKIPPED)
+    def result(status: StepStatus, values: dict[str, Value], reason: str | None) -> StepResult:
         run.values.outputs[scope.step_id] = values
         return StepResult(
             index=index,
@@ -256,25 +255,15 @@ async def _run_one(run: Run, scope: StepScope, step: StepModel, index: int) -> S
         )
 
     def safely(status: StepStatus, output: Mapping[str, Any], reason: str | None) -> StepResult:
-        """``finish``, and if even that fails, a result that keeps the step's status."""
+        """The step's result; if even recording it fails, one that keeps its status."""
         try:
-            return finish(status, output, reason)
+            values = _outputs(run, step, output, skipped=status is StepStatus.SKIPPED)
+            return result(status, values, reason)
         except Exception as error:
             log.debug("step %s: recording failed", scope.step_id, exc_info=error)
             problem = f"internal error recording the step ({type(error).__name__}: {error})"
-            run.values.outputs[scope.step_id] = {"skipped": False}
             bad = StepStatus.UNKNOWN if status is StepStatus.UNKNOWN else StepStatus.FAILED
-            return StepResult(
-                index=index,
-                step_id=scope.step_id,
-                kind=step.kind,
-                label=step.name or scope.step_id,
-                sends=step.sends,
-                status=bad,
-                duration=run.scope.clock() - started,
-                reason=mask_secrets(f"{reason}; {problem}" if reason else problem),
-                values={"skipped": False},
-            )
+            return result(bad, {"skipped": False}, f"{reason}; {problem}" if reason else problem)
 
     try:
         if step.if_ is not None and not truth(scope.evaluate(step.if_)):

@@ -357,7 +357,7 @@ def _check_resumable(playbook: Playbook, ledger: Ledger, run_id: str) -> None:
 def _warn_unsettled(ledger: Ledger, name: str, reporter: Reporter) -> None:
     """A new run posts under new keys; still, a person should know about older sends that
     nobody has settled."""
-    unsettled = [s.key for s in ledger.sends(playbook=name) if s.state is SendState.UNKNOWN]
+    unsettled = [send.key for send in ledger.sends(playbook=name, state=SendState.UNKNOWN)]
     if unsettled:
         reporter.log(
             "warning",

@@ -20,7 +20,7 @@ __all__ = ["BUSY_TIMEOUT", "SCHEMA_VERSION", "connect", "failure"]
 
 # How long a write waits for another process's write before giving up.
 BUSY_TIMEOUT = 30.0
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS runs (
@@ -62,6 +62,9 @@ _SCHEMA = [
     updated_at REAL NOT NULL
 )""",
     "CREATE INDEX IF NOT EXISTS sends_by_symbol ON sends (symbol, intended_at)",
+    # version 2: every run looks for unsettled sends, history and --resume for a run's
+    "CREATE INDEX IF NOT EXISTS sends_by_state ON sends (state, playbook)",
+    "CREATE INDEX IF NOT EXISTS sends_by_run ON sends (run_id)",
 ]
 
 

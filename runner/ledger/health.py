@@ -48,6 +48,11 @@ _NEWEST = [
         "SELECT tx_id FROM sends WHERE tx_id IS NOT NULL ORDER BY tx_id DESC LIMIT ?",
     ),
     (
+        "sends by state",
+        "SELECT state, playbook FROM sends ORDER BY state DESC, playbook DESC LIMIT ?",
+    ),
+    ("sends by run", "SELECT run_id FROM sends ORDER BY run_id DESC LIMIT ?"),
+    (
         "sends by symbol",
         "SELECT symbol, intended_at FROM sends ORDER BY symbol DESC, intended_at DESC LIMIT ?",
     ),
@@ -66,7 +71,9 @@ def check_newest(db: sqlite3.Connection, rows: int | None = None) -> None:
         if not needed <= have:
             raise SchemaMismatch(f"table {table} lacks {', '.join(sorted(needed - have))}")
     for _, query in _NEWEST:
-        db.execute(query, (rows,)).fetchall()
+        # counted inside SQLite: every page on the way is read and checked, no row is
+        # built in Python
+        db.execute(f"SELECT count(*) FROM ({query})", (rows,)).fetchone()
 
 
 @dataclass(frozen=True)

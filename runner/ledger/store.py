@@ -252,12 +252,22 @@ class Ledger:
         return None if row is None else intent_from_row(row)
 
     @_guarded("reading send intents")
-    def sends(self, *, playbook: str | None = None, run_id: str | None = None) -> list[SendIntent]:
+    def sends(
+        self,
+        *,
+        playbook: str | None = None,
+        run_id: str | None = None,
+        state: SendState | None = None,
+    ) -> list[SendIntent]:
+        """Send intents, oldest first; by run and by state through an index (a run asks for
+        the unsettled ones every time, so that must not read years of sends)."""
         query, args = "SELECT * FROM sends WHERE 1 = 1", list[str]()
         if playbook is not None:
             query, args = query + " AND playbook = ?", [*args, playbook]
         if run_id is not None:
             query, args = query + " AND run_id = ?", [*args, run_id]
+        if state is not None:
+            query, args = query + " AND state = ?", [*args, state.value]
         return [
             intent_from_row(row) for row in self._db.execute(query + " ORDER BY intended_at", args)
         ]

@@ -101,6 +101,8 @@ def evaluate(expression: Expression, context: EvalContext) -> Value:
         raise EvaluationError(f"{expression.source}: {reason}") from None
     except EvaluationError as error:
         raise EvaluationError(f"{expression.source}: {error}") from None
+    except OverflowError:  # a conversion outside Decimal's own traps: never a traceback
+        raise EvaluationError(f"{expression.source}: number too large") from None
 
 
 def _bounded(value: Value) -> Value:
@@ -250,8 +252,11 @@ class _Evaluator:
             if isinstance(right, datetime):
                 return seconds_of(left - right)
             assert isinstance(right, Decimal)
-            shift = timedelta(seconds=float(right))  # durations may be float; amounts never are
-            return left + shift if op == "+" else left - shift
+            try:
+                shift = timedelta(seconds=float(right))  # durations may be float; amounts never
+                return left + shift if op == "+" else left - shift
+            except (OverflowError, ValueError):  # beyond what a datetime can hold
+                raise EvaluationError("time out of range (years 1 to 9999)") from None
         assert isinstance(left, Decimal) and isinstance(right, Decimal)
         return _arithmetic(op, left, right)
 

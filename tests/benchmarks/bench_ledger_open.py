@@ -98,7 +98,7 @@ def median_ms(action: Callable[[], object], repeats: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,10000,100000")
-    parser.add_argument("--repeats", type=int, default=25)
+    parser.add_argument("--repeats", type=int, default=41)
     args = parser.parse_args()
     print(
         f"command: .venv/bin/python tests/benchmarks/bench_ledger_open.py "

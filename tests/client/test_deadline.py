@@ -99,33 +99,24 @@ class _StallingTransport(httpx.AsyncBaseTransport):
         raise AssertionError("unreachable")
 
 
+async def _send_through(transport: _StallingTransport) -> None:
+    async with httpx.AsyncClient(transport=transport) as http:
+        retry = RetryPolicy(sleep=_no_sleep)
+        client = WAIaaSClient(
+            "http://d.test", TOKEN, timeout=0.05, http_client=http, retry_policy=retry
+        )
+        await client.send_token("0x7099", 1000, network="ethereum-sepolia")
+
+
 async def test_a_send_stalled_before_writing_is_provably_not_sent() -> None:
     transport = _StallingTransport("connection.connect_tcp.started")
-    http = httpx.AsyncClient(transport=transport)
-    client = WAIaaSClient(
-        "http://d.test",
-        TOKEN,
-        timeout=0.05,
-        http_client=http,
-        retry_policy=RetryPolicy(sleep=_no_sleep),
-    )
     with pytest.raises(TransportError, match="ConnectTimeout"):
-        await client.send_token("0x7099", 1000, network="ethereum-sepolia")
+        await _send_through(transport)
     assert transport.calls == 4  # never reached the daemon: safe to try again
-    await http.aclose()
 
 
 async def test_a_send_stalled_after_writing_is_ambiguous() -> None:
     transport = _StallingTransport("http11.send_request_headers.started")
-    http = httpx.AsyncClient(transport=transport)
-    client = WAIaaSClient(
-        "http://d.test",
-        TOKEN,
-        timeout=0.05,
-        http_client=http,
-        retry_policy=RetryPolicy(sleep=_no_sleep),
-    )
     with pytest.raises(AmbiguousSendError):
-        await client.send_token("0x7099", 1000, network="ethereum-sepolia")
+        await _send_through(transport)
     assert transport.calls == 1
-    await http.aclose()

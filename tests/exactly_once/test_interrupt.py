@@ -51,22 +51,23 @@ def test_ctrl_c_during_a_send_says_its_state_and_how_to_resume(tmp_path: Path) -
         assert daemon.tx_count() == 1  # adopted, not posted again
 
 
-def test_a_damaged_ledger_exits_2_with_what_to_do(tmp_path: Path) -> None:
+def test_a_damaged_ledger_or_a_file_in_place_of_locks_exit_2_with_what_to_do(
+    tmp_path: Path,
+) -> None:
     with sandbox_process(tmp_path) as daemon:
-        runner = Runner(daemon, tmp_path, PLAYBOOK, NAME)
+        damaged, blocked = tmp_path / "damaged", tmp_path / "blocked"
+        damaged.mkdir()
+        blocked.mkdir()
+        runner = Runner(daemon, damaged, PLAYBOOK, NAME)
         fill(runner.ledger, runs=40, playbook=NAME)
         damage(runner.ledger, newest_leaf(runner.ledger, "sends"))
         refused = runner.run()
         assert refused.returncode == 2
         assert "is damaged" in refused.stderr and "ledger check" in refused.stderr
         assert "Traceback" not in refused.stderr + refused.stdout
-        assert daemon.tx_count() == 0
 
-
-def test_a_file_where_the_lock_folder_should_be(tmp_path: Path) -> None:
-    with sandbox_process(tmp_path) as daemon:
-        runner = Runner(daemon, tmp_path, PLAYBOOK, NAME)
-        (tmp_path / "locks").write_text("not a folder")
+        runner = Runner(daemon, blocked, PLAYBOOK, NAME)
+        (blocked / "locks").write_text("not a folder")
         refused = runner.run()
         assert refused.returncode == 2
         assert "is a file, not a folder" in refused.stderr

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,23 +20,11 @@ import pytest
 from runner.engine.results import ExitCode
 from runner.errors import exit_code_of
 from runner.ledger import Ledger, LedgerDamaged, LedgerError, LedgerWriteFailed, SendState
-from tests.exactly_once.conftest import Harness, reason
+from tests.exactly_once.conftest import Harness, no_wait, reason
+from tests.exactly_once.test_fault_matrix import PLAYBOOK as READ_SEND_WAIT
 from tests.ledger.damage import BTREES, damage, fill, newest_leaf, pages_of
 
-PLAYBOOK = """\
-steps:
-  - id: before
-    balance: { wallet: treasury }
-  - id: fund
-    send: { from: treasury, to: agent, amount: "0.001 ETH" }
-  - id: settle
-    wait: { transaction: "${{ steps.fund.id }}", until: CONFIRMED, timeout: 30s,
-            interval: 20ms }
-"""
-
-
-async def _no_wait(seconds: float) -> None:
-    return None
+PLAYBOOK = READ_SEND_WAIT  # a balance read, a send, a wait for it
 
 
 def _disk_full() -> sqlite3.OperationalError:
@@ -102,12 +91,11 @@ async def test_a_full_disk_at_each_write_of_a_run(
     harness: Harness, monkeypatch: pytest.MonkeyPatch, method: str, call: int
 ) -> None:
     expected = WRITES[(method, call)]
-    harness.client_timeout = 0.3
     path = harness.write(PLAYBOOK)
     with monkeypatch.context() as patch:
         fail_at(patch, method, call)
         try:
-            result, _ = await harness.run_file(path, sleep=_no_wait)
+            result, _ = await harness.run_file(path, sleep=no_wait)
             code, said = result.exit_code, _said(result)
         except LedgerError as refused:  # refused before it started (the CLI prints it)
             code, said = exit_code_of(refused), str(refused)
@@ -123,7 +111,7 @@ async def test_a_full_disk_at_each_write_of_a_run(
         assert f"waiaas-run resolve {key} --tx {tx_id}" in said
 
     if method != "begin_run":  # the disk has room again: --resume sends at most once
-        resumed, _ = await harness.run_file(path, sleep=_no_wait, resume=True)
+        resumed, _ = await harness.run_file(path, sleep=no_wait, resume=True)
         assert resumed.exit_code is ExitCode.OK, _said(resumed)
         assert harness.tx_count() == 1
         [send] = harness.sends()
@@ -136,7 +124,7 @@ async def test_a_full_disk_when_recording_a_refusal(
     harness.sandbox.add_fault("POST /v1/transactions/send status=500 times=1")
     with monkeypatch.context() as patch:
         fail_at(patch, "mark_not_sent", 1)
-        result, _ = await harness.run(PLAYBOOK, sleep=_no_wait)
+        result, _ = await harness.run(PLAYBOOK, sleep=no_wait)
     assert result.exit_code is ExitCode.FAILED
     said = reason(result, "fund")
     assert "INTERNAL_ERROR" in said and "could not record that" in said
@@ -157,16 +145,47 @@ async def test_a_damaged_ledger_is_refused_before_anything_is_sent(
     assert harness.tx_count() == 0
 
 
+TX_IDS = "sqlite_autoindex_sends_2"  # the UNIQUE index on sends.tx_id
+
+
+def _oldest_leaf(path: Path, btree: str) -> int:
+    return min((where, page) for page, where in pages_of(path, btree) if where != "/")[1]
+
+
 async def test_damage_met_during_a_run_stops_it_before_the_send(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("runner.ledger.health.NEWEST_ROWS", 10)  # an older page escapes it
-    fill(harness.state, runs=120, playbook="exactly-once")
-    old_leaf = min(page for page, where in pages_of(harness.state, "sends") if where != "/")
-    damage(harness.state, old_leaf)
-    with pytest.raises(LedgerDamaged):  # the run reads this playbook's sends first
-        await harness.run(PLAYBOOK)
+    """Damage the check on open does not read (an old page of the send keys' index, where
+    this run's key is looked up) stops the run at the lookup: exit 2, nothing sent."""
+    monkeypatch.setattr("runner.ledger.health.NEWEST_ROWS", 10)
+    fill(harness.state, runs=120, playbook="zz-another-playbook")  # keys sort after ours
+    damage(harness.state, _oldest_leaf(harness.state, "sqlite_autoindex_sends_1"))
+    result, _ = await harness.run(PLAYBOOK)
+    assert result.exit_code is ExitCode.INVALID, _said(result)
+    assert "is damaged" in _said(result) and "nothing was sent" in _said(result)
     assert harness.tx_count() == 0
+
+
+async def test_damage_met_after_the_request_left_leaves_the_send_unknown(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer is lost; reconciling reads the claimed transaction ids and meets damage:
+    the send is unknown (exit 3), never posted again."""
+    monkeypatch.setattr("runner.ledger.health.NEWEST_ROWS", 10)
+    fill(harness.state, runs=300, playbook="zz-another-playbook")
+    # a middle leaf of the transaction-id index: a new intent (no id yet) goes to the
+    # first leaf, the check on open reads the last
+    leaves = sorted(
+        (where, page) for page, where in pages_of(harness.state, TX_IDS) if where != "/"
+    )
+    assert len(leaves) >= 3
+    damage(harness.state, leaves[1][1])
+    harness.sandbox.add_fault("POST /v1/transactions/send drop times=1")
+    result, _ = await harness.run(PLAYBOOK, sleep=no_wait)
+    assert result.exit_code is ExitCode.UNKNOWN_SEND, _said(result)
+    said = reason(result, "fund")
+    assert "is damaged" in said and "waiaas-run resolve" in said
+    assert harness.tx_count() == 1  # the daemon's one, not posted again
 
 
 async def test_a_file_where_the_lock_folder_should_be(harness: Harness) -> None:
@@ -192,13 +211,13 @@ async def test_resume_waits_for_an_interrupted_request_outside_the_step_timeout(
     until that request would have timed out; that wait must not count against the step,
     or every early --resume would stop at exit 3 again."""
     monkeypatch.setattr("runner.engine.sending.RECONCILE_GRACE_SECONDS", 0.05)
-    harness.client_timeout = 0.5
+    harness.client_timeout = 1.2
     harness.sandbox.add_fault("POST /v1/transactions/send hold=5 times=1")
     path = harness.write(
         """\
         steps:
           - id: fund
-            timeout: 200ms
+            timeout: 400ms
             send: { from: treasury, to: agent, amount: "0.001 ETH" }
         """
     )
@@ -206,7 +225,7 @@ async def test_resume_waits_for_an_interrupted_request_outside_the_step_timeout(
     assert first.exit_code is ExitCode.UNKNOWN_SEND, _said(first)
     assert [send.state for send in harness.sends()] == [SendState.INTENDED]
 
-    resumed, reporter = await harness.run_file(path, resume=True)  # ~0.3 s still to wait
+    resumed, reporter = await harness.run_file(path, resume=True)  # ~0.85 s still to wait
     assert resumed.exit_code is ExitCode.OK, _said(resumed)
     assert harness.tx_count() == 1
     [send] = harness.sends()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ import runner.engine.launch
 from runner.client import WAIaaSClient
 from runner.engine.results import ExitCode
 from runner.ledger import Ledger, SendState
-from tests.exactly_once.conftest import Harness, reason
+from tests.exactly_once.conftest import Harness, no_wait, reason
 from tests.exactly_once.proxy import ManglingProxy, Rule, replace_with
 
 PLAYBOOK = """\
@@ -29,18 +29,11 @@ steps:
 """
 
 
-async def _no_wait(seconds: float) -> None:
-    return None
-
-
 @pytest.fixture
-async def proxy(harness: Harness) -> AsyncIterator[ManglingProxy]:
-    port = int(harness.sandbox.url.rsplit(":", 1)[1])
-    async with ManglingProxy(port) as running:
-        # the runner's first send is lost before it reaches the daemon
-        lost = Rule("POST", "/v1/transactions/send", replace_with(502, b""), forward=False)
-        running.rules.append(lost)
-        yield running
+def lost(proxy: ManglingProxy) -> ManglingProxy:
+    """The runner's first send is lost before it reaches the daemon."""
+    proxy.rules.append(Rule("POST", "/v1/transactions/send", replace_with(502, b""), forward=False))
+    return proxy
 
 
 async def _other_client_sends(harness: Harness) -> str:
@@ -59,24 +52,24 @@ def _ledger_later_by(seconds: float) -> Callable[..., Ledger]:
 
 @pytest.mark.parametrize("before", [5.0, 29.0])
 async def test_a_transfer_made_seconds_before_the_intent_is_not_adopted(
-    harness: Harness, proxy: ManglingProxy, monkeypatch: pytest.MonkeyPatch, before: float
+    harness: Harness, lost: ManglingProxy, monkeypatch: pytest.MonkeyPatch, before: float
 ) -> None:
     theirs = await _other_client_sends(harness)
     monkeypatch.setattr(runner.engine.launch, "Ledger", _ledger_later_by(before))
-    result, _ = await harness.run(PLAYBOOK, daemon_url=proxy.url, sleep=_no_wait)
+    result, _ = await harness.run(PLAYBOOK, daemon_url=lost.url, sleep=no_wait)
 
     assert result.exit_code is ExitCode.OK, reason(result, "fund")
     assert harness.tx_count() == 2  # theirs, and the runner's own (posted once more)
     [send] = harness.sends()
     assert send.state is SendState.ACCEPTED and send.tx_id not in (None, theirs)
-    assert proxy.mangled == ["POST /v1/transactions/send"]
+    assert lost.mangled == ["POST /v1/transactions/send"]
 
 
 async def test_a_transfer_made_just_before_the_intent_needs_a_person(
-    harness: Harness, proxy: ManglingProxy, tmp_path: Path
+    harness: Harness, lost: ManglingProxy, tmp_path: Path
 ) -> None:
     theirs = await _other_client_sends(harness)  # a moment before the runner's intent
-    result, _ = await harness.run(PLAYBOOK, daemon_url=proxy.url, sleep=_no_wait)
+    result, _ = await harness.run(PLAYBOOK, daemon_url=lost.url, sleep=no_wait)
 
     assert result.exit_code is ExitCode.UNKNOWN_SEND
     assert harness.tx_count() == 1  # only theirs: the runner neither adopted nor re-sent

@@ -9,15 +9,13 @@ The daemon's own refusals, through the same proxy, still count as "nothing inser
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from runner.engine.results import ExitCode
 from runner.errors import UsageError
 from runner.ledger import SendState
 from tests.client.recorded_errors import RECORDED_ERRORS
-from tests.exactly_once.conftest import Harness, reason
+from tests.exactly_once.conftest import Harness, no_wait, reason
 from tests.exactly_once.proxy import (
     Answer,
     ManglingProxy,
@@ -36,7 +34,9 @@ steps:
 """
 SEND = ("POST", "/v1/transactions/send")
 LIST = ("GET", "/v1/transactions")
-REQUEST_TIMEOUT = 0.3  # scaled down: the dribble outlasts it as it would a 30 s timeout
+# scaled down for the dribbled answer (about 3.5 s in all), which outlasts it as it would a
+# 30 s timeout; the other answers end at once and keep the default
+DRIBBLE_TIMEOUT = 1.0
 HTML = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
 
 ANSWERS: dict[str, Answer] = {
@@ -65,28 +65,18 @@ ANSWERS: dict[str, Answer] = {
 }
 
 
-async def _no_wait(seconds: float) -> None:
-    return None
-
-
-@pytest.fixture
-async def proxy(harness: Harness) -> AsyncIterator[ManglingProxy]:
-    port = int(harness.sandbox.url.rsplit(":", 1)[1])
-    async with ManglingProxy(port) as running:
-        harness.client_timeout = REQUEST_TIMEOUT
-        yield running
-
-
 @pytest.mark.parametrize("list_readable", [True, False], ids=["list-ok", "list-refused"])
 @pytest.mark.parametrize("answer", list(ANSWERS))
 async def test_a_mangled_answer_to_a_created_send(
     harness: Harness, proxy: ManglingProxy, answer: str, list_readable: bool
 ) -> None:
+    if answer == "dribbled-201":
+        harness.client_timeout = DRIBBLE_TIMEOUT
     proxy.rules.append(Rule(*SEND, ANSWERS[answer]))
     if not list_readable:  # reconciliation cannot read the list either: nothing decides
         proxy.rules.append(Rule(*LIST, replace_with(503, HTML, "text/html"), times=99))
     path = harness.write(PLAYBOOK)
-    first, _ = await harness.run_file(path, daemon_url=proxy.url, sleep=_no_wait)
+    first, _ = await harness.run_file(path, daemon_url=proxy.url, sleep=no_wait)
 
     assert proxy.mangled[0] == "POST /v1/transactions/send"
     assert harness.tx_count() == 1  # the daemon created it; the runner never posted again
@@ -106,9 +96,9 @@ async def test_a_mangled_answer_to_a_created_send(
     proxy.rules[:] = [Rule(*SEND, ANSWERS[answer], times=99)]
     if first.exit_code is ExitCode.OK:
         with pytest.raises(UsageError, match="no unfinished run"):
-            await harness.run_file(path, daemon_url=proxy.url, sleep=_no_wait, resume=True)
+            await harness.run_file(path, daemon_url=proxy.url, sleep=no_wait, resume=True)
     else:
-        resumed, _ = await harness.run_file(path, daemon_url=proxy.url, sleep=_no_wait, resume=True)
+        resumed, _ = await harness.run_file(path, daemon_url=proxy.url, sleep=no_wait, resume=True)
         assert resumed.exit_code is ExitCode.UNKNOWN_SEND  # still a person's to settle
     assert harness.tx_count() == 1
     assert "POST /v1/transactions/send" not in proxy.mangled[1:]  # never posted again
@@ -130,7 +120,7 @@ async def test_the_daemons_own_refusal_through_the_proxy_is_not_sent(
     harness: Harness, proxy: ManglingProxy, status: int, body: dict[str, object]
 ) -> None:
     proxy.rules.append(Rule(*SEND, json_error(status, body)))
-    result, _ = await harness.run(PLAYBOOK, daemon_url=proxy.url, sleep=_no_wait)
+    result, _ = await harness.run(PLAYBOOK, daemon_url=proxy.url, sleep=no_wait)
     # (the proxy replaced a created send here, so the daemon holds one; what matters is
     # that the recorded refusal is believed: not reconciled, marked not_sent, step failed)
     assert result.exit_code is ExitCode.FAILED

@@ -20,6 +20,8 @@ BTREES = [
     "sqlite_autoindex_sends_1",
     "sqlite_autoindex_sends_2",
     "sends_by_symbol",
+    "sends_by_state",
+    "sends_by_run",
 ]
 
 

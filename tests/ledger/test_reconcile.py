@@ -30,9 +30,9 @@ def tx(tx_id: str, created: int, **overrides: Any) -> dict[str, Any]:
     return {**base, **overrides}
 
 
-@pytest.fixture
-def intent(tmp_path: Path) -> SendIntent:
-    ledger = Ledger(tmp_path / "l.sqlite3", clock=lambda: 1_000.0)
+def intended(path: Path, at: float) -> SendIntent:
+    """The intent of REQUEST, committed at ``at`` (epoch seconds)."""
+    ledger = Ledger(path, clock=lambda: at)
     return ledger.intend_send(
         key="k",
         run_id="r",
@@ -40,6 +40,11 @@ def intent(tmp_path: Path) -> SendIntent:
         step_id="s",
         request=TransferRequest.from_body({**REQUEST, "walletId": "w-1"}, "ETH"),
     )
+
+
+@pytest.fixture
+def intent(tmp_path: Path) -> SendIntent:
+    return intended(tmp_path / "l.sqlite3", 1_000.0)
 
 
 async def _no_sleep(seconds: float) -> None:
@@ -137,14 +142,7 @@ def made_at(seconds: float, tail: int = 1, **overrides: Any) -> dict[str, Any]:
 
 @pytest.fixture
 def timed_intent(tmp_path: Path) -> SendIntent:
-    ledger = Ledger(tmp_path / "t.sqlite3", clock=lambda: INTENDED_AT)
-    return ledger.intend_send(
-        key="k",
-        run_id="r",
-        playbook="p",
-        step_id="s",
-        request=TransferRequest.from_body({**REQUEST, "walletId": "w-1"}, "ETH"),
-    )
+    return intended(tmp_path / "t.sqlite3", INTENDED_AT)
 
 
 OLDER = made_at(INTENDED_AT - 3600, tail=9, amount="1")  # the list reaches back past the intent

@@ -31,12 +31,20 @@ FIELDS: dict[str, str] = {
     ),
     "wait_interval": "steps:\n  - wait: {transaction: x, interval: {N}}\n",
     "assert": "steps:\n  - assert: {N}\n",
+    "version": "!version",  # the format version, in the head
+    "schedule_interval": "schedule: {interval: {N}}\nsteps:\n  - log: hi\n",
+    "schedule_jitter": 'schedule: {cron: "* * * * *", jitter: {N}}\nsteps:\n  - log: hi\n',
+    "pending_interval": "steps:\n  - pending: {wallet: main, interval: {N}}\n",
+    "retry_delay": "steps:\n  - log: hi\n    retry: {attempts: 1, delay: {N}}\n",
 }
 
 
 def _place(field: str, number: str) -> tuple[str, int, int]:
     """The playbook text with ``number`` in ``field`` and the line/column it starts at."""
     body = FIELDS[field]
+    if body == "!version":
+        text = HEAD.replace("version: 1", "version: {N}", 1) + "steps:\n  - log: hi\n"
+        return text.replace("{N}", number), 1, len("version: ") + 1
     before = (HEAD + body).split("{N}")[0]
     line = before.count("\n") + 1
     column = len(before) - before.rfind("\n")

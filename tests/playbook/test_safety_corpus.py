@@ -10,12 +10,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from runner.playbook import PlaybookError, load_playbook_text
 from runner.playbook.addresses import eip55
-from runner.playbook.amounts import Amount
+from runner.playbook.amounts import Amount, UnitTable
 from runner.playbook.evaluate import EvalContext, EvaluationError, evaluate, render
-from runner.playbook.expressions import Expression, Template
+from runner.playbook.expressions import Expression, ExpressionError, Template
 from runner.playbook.models import Playbook
 from tests.playbook.test_broken_corpus import HEAD
 
@@ -345,3 +347,93 @@ def test_accepted_amounts_are_exactly_what_was_written() -> None:
         'vars: {a: "0.000000000000000001 ETH"}\nsteps:\n  - send: {to: other, amount: "${{ vars.a }}"}\n'
     )
     assert Facts(playbook).static_vars["a"] == Amount(Decimal("1e-18"), "ETH")
+
+
+# --- no expression ends in anything but a located error, whatever its numbers ------------
+
+_extreme = st.sampled_from(
+    ["0", "1", "0.5", "1e999", "9.99e999", "1e-999", "123456789012345678901234567890", "7", "1e300"]
+)
+_operator = st.sampled_from(["+", "-", "*", "/", "//", "%", "**"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    left=_extreme,
+    op=_operator,
+    right=st.one_of(_extreme, st.sampled_from(["2", "100", "-100"])),
+    shape=st.sampled_from(
+        [
+            "{l} {op} {r}",
+            "now() {pm} {r}",
+            "amount({l}, 'ETH') {md} {r}",
+            "units(amount({l}, 'wei')) {op} {r}",
+            "round_down(amount({l}, 'ETH') / {r})",
+            "raw(amount({l}, 'gwei')) {op} {r}",
+        ]
+    ),
+)
+def test_property_evaluation_never_raises_a_traceback(
+    left: str, op: str, right: str, shape: str
+) -> None:
+    pm = "+" if op in "+*%" else "-"
+    md = "*" if op in "+*%" else "/"
+    source = shape.format(l=left, op=op, r=right, pm=pm, md=md)
+    if op == "**" and "{op}" in shape and right not in ("2", "100", "-100", "0", "1", "7"):
+        return  # refused at parse time: ** takes a small whole exponent written in place
+    try:
+        expression = Expression.parse(source)
+    except ExpressionError:
+        return
+    context = EvalContext(UnitTable())
+    try:
+        value = evaluate(expression, context)
+    except EvaluationError:
+        return
+    render(Template.parse("${{ " + source + " }}"), context)  # formatting never raises
+    assert value is not None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "steps:\n  - log: '${{ now() + 1e300 }}'\n",
+        "steps:\n  - log: '${{ now() - 1e15 }}'\n",
+        "steps:\n  - log: '${{ now() + 1e999 }}'\n",
+        "steps:\n  - assert: now() + 1e12 > now()\n",
+        "steps:\n  - log: '${{ now() - 99999999999 }}'\n",
+    ],
+)
+def test_time_arithmetic_out_of_range_is_a_located_error(body: str) -> None:
+    found = problems(body)
+    assert len(found) == 1 and found[0].startswith("p.yaml:8:")
+    assert "out of range" in found[0] or "too large" in found[0]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            "steps:\n  - log: hi\n    timeout: 999999999d999999999d\n",
+            "p.yaml:9:14: steps[0].timeout: ~ too long",
+        ),
+        (
+            "steps:\n  - log: hi\n    timeout: 999999999d1d\n",
+            "p.yaml:9:14: steps[0].timeout: ~ too long",
+        ),
+        (
+            "schedule: {interval: 999999999d999999999d}\nsteps:\n  - log: hi\n",
+            "p.yaml:7:22: schedule.interval: ~ too long",
+        ),
+        (
+            "steps:\n  - wait: {transaction: x, timeout: 999999999h999999999h}\n",
+            "p.yaml:8:37: steps[0].wait.timeout: ~ too long",
+        ),
+        (
+            "steps:\n  - log: \"${{ seconds('999999999d999999999d') }}\"\n",
+            "p.yaml:8:15: steps[0].log: ~ too long",
+        ),
+    ],
+)
+def test_durations_past_what_a_timedelta_holds_are_located_errors(body: str, expected: str) -> None:
+    _check(body, expected)

@@ -24,7 +24,7 @@ async def run(step: SendStep, scope: StepScope) -> StepOutput:
     wallet = await scope.wallets.wallet(settings.from_)
     network = scope.render_text(settings.network) if settings.network else wallet.network
     amount = _amount_value(scope, settings.amount)
-    _refuse_impossible(scope, amount)  # before any request
+    _refuse_impossible(scope, amount, allow_zero=settings.allow_zero)  # before any request
     if amount.symbol in scope.run.playbook.tokens:
         holding = await holdings.token_holding(scope, wallet, network, amount.symbol)
     else:
@@ -78,16 +78,18 @@ async def run(step: SendStep, scope: StepScope) -> StepOutput:
     }
 
 
-def _refuse_impossible(scope: StepScope, amount: Amount) -> None:
-    """A zero (or negative) send, or one of more smallest units than any chain holds, is
-    never what a playbook meant: refuse it before anything is asked of the daemon."""
-    if amount.value <= 0:
+def _refuse_impossible(scope: StepScope, amount: Amount, *, allow_zero: bool) -> None:
+    """A negative send, a zero one the playbook did not allow, or one of more smallest
+    units than any chain holds: refused before anything is asked of the daemon."""
+    if amount.value < 0:
+        raise StepFailed(f"cannot send a negative amount ({amount}); nothing was sent")
+    if amount.value == 0 and not allow_zero:
         raise StepFailed(
-            f"amount is {amount}: a send of nothing is refused; nothing was sent "
-            "(to skip the send, give it an if: condition)"
+            f"this sends {amount}: a zero send is refused unless the send says "
+            "allow_zero: true; nothing was sent (or give the step an if: condition)"
         )
     try:
-        raw = amount.to_raw(scope.run.facts.units.unit(amount.symbol).decimals)
+        raw = amount.to_raw(scope.run.facts.units.decimals(amount.symbol))
     except AmountError as error:
         raise StepFailed(f"{error}; nothing was sent") from None
     if raw > MAX_RAW:
