@@ -20,7 +20,7 @@ from tests.engine.conftest import Engine, outputs
         ('amount: "0100 gwei"', "100000000000"),  # text: decimal digits, as written
         ('amount: "1_000 wei"', "1000"),
         ('amount: "${{ vars.n * 1000 }}"', "1000"),
-        ('amount: "${{ amount(vars.k, \'wei\') }}"', "10"),
+        ("amount: \"${{ amount(vars.k, 'wei') }}\"", "10"),
     ],
 )
 async def test_accepted_forms_send_exactly_the_amount_written(
