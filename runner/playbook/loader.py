@@ -45,6 +45,7 @@ MAX_NUMBER_TEXT = 100  # Python refuses to convert ints of more than 4300 digits
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
 _MERGE = f"{_TAG}merge"
+_KEY_TAGS = _SCALAR_TAGS | {BAD_NUMBER_TAG}
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _BOOLEANS = {"yes": True, "true": True, "on": True, "no": False, "false": False, "off": False}
 
@@ -224,7 +225,8 @@ class _Builder:
     def key_text(self, node: Node) -> str:
         if not isinstance(node, ScalarNode):
             raise self.fail(node, "mapping keys must be plain text, not a list or mapping")
-        self.check_tag(node, _SCALAR_TAGS)
+        # keys are always their text (so "010:" is the key "010"): no number rule applies
+        self.check_tag(node, _KEY_TAGS)
         self.check_text(node, ())
         return str(node.value)
 
