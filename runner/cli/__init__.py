@@ -19,6 +19,8 @@ _COMMANDS: dict[str, str] = {
     "plan": "runner.cli.plan:command",
     "history": "runner.cli.history:command",
     "resolve": "runner.cli.resolve:command",
+    "serve": "runner.cli.serve:command",
+    "status": "runner.cli.status:command",
 }
 
 

@@ -1,0 +1,199 @@
+"""Pacing every request below the daemon's rate limits, and saying when it is not enough.
+
+The daemon counts requests in sliding 60-second windows: 1,000 a minute per client IP
+(every local client shares one bucket), 300 a minute per session on the wallet and
+transaction paths, 10 a minute per session on the transaction list (waiaas-api.md §5.3).
+Each limit is paced here with an ``aiolimiter`` leaky bucket whose burst plus one
+minute's drip stays under the daemon's window count, so a 429 is not provoked; one that
+still comes is counted and honoured by the client's retry policy (``Retry-After``).
+
+Requests wait their turn, they are never dropped: when the schedules ask for more than
+the budget, runs start late and the overload is reported (see ``Demand``).
+
+The same transport is where a draining serve refuses to start new sends, and where the
+session's wallet list (``/v1/connect-info``) is kept once per process.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+import httpx
+from aiolimiter import AsyncLimiter
+
+__all__ = [
+    "CURRENT_PLAYBOOK",
+    "DRAIN_MESSAGE",
+    "Budget",
+    "DaemonLimits",
+    "PacedTransport",
+    "TransportCounters",
+]
+
+log = logging.getLogger("runner.serve")
+
+SEND_PATH = "/v1/transactions/send"
+TX_LIST_PATH = "/v1/transactions"
+CONNECT_INFO_PATH = "/v1/connect-info"
+SESSION_PATHS = ("/v1/wallet/", "/v1/transactions")
+# the playbook whose run sends the current request (its requests per run are measured)
+CURRENT_PLAYBOOK: ContextVar[str | None] = ContextVar("waiaas_serve_playbook", default=None)
+DRAIN_MESSAGE = "waiaas-run serve is stopping: this send was not posted"
+# Codes after which the cached wallet list may be stale (a wallet renamed, relinked, gone).
+_STALE_WALLET_CODES = (b"WALLET_ACCESS_DENIED", b"WALLET_NOT_FOUND")
+
+
+@dataclass(frozen=True)
+class DaemonLimits:
+    """The daemon's configured limits, per minute (its defaults)."""
+
+    ip_per_minute: int = 1000
+    session_per_minute: int = 300
+    tx_list_per_minute: int = 10
+    headroom: float = 0.95  # the share of each limit serve allows itself
+
+    def paced(self, limit: int) -> AsyncLimiter:
+        """A bucket whose burst plus 60 s of drip is at most ``headroom`` of ``limit``."""
+        allowed = max(1.0, limit * self.headroom)
+        burst = max(1.0, min(10.0, allowed // 20))
+        return AsyncLimiter(burst, 60.0 * burst / max(1.0, allowed - burst))
+
+    def allowed(self, limit: int) -> float:
+        """Requests a minute that pass through a bucket made by :meth:`paced`."""
+        return max(1.0, limit * self.headroom)
+
+
+@dataclass
+class TransportCounters:
+    requests: int = 0
+    rate_limited: int = 0  # 429 answers (should stay 0)
+    waited_seconds: float = 0.0  # total time requests waited for budget
+    connect_info_cached: int = 0  # wallet-list requests answered from the cache
+    refused_sends: int = 0  # sends refused while draining
+    by_playbook: dict[str, int] = field(default_factory=dict)
+
+
+class Budget:
+    """The per-IP bucket every session shares, and one per session."""
+
+    def __init__(self, limits: DaemonLimits, clock: Callable[[], float] = time.monotonic):
+        self.limits = limits
+        self.ip = limits.paced(limits.ip_per_minute)
+        self._sessions: dict[str, tuple[AsyncLimiter, AsyncLimiter]] = {}
+        self._clock = clock
+        self.counters = TransportCounters()
+        self.draining = False
+
+    def session(self, session_id: str) -> tuple[AsyncLimiter, AsyncLimiter]:
+        if session_id not in self._sessions:
+            self._sessions[session_id] = (
+                self.limits.paced(self.limits.session_per_minute),
+                self.limits.paced(self.limits.tx_list_per_minute),
+            )
+        return self._sessions[session_id]
+
+    def per_minute(self, sessions: int) -> float:
+        """What all sessions together may spend a minute: the IP budget caps the sum."""
+        per_session = self.limits.allowed(self.limits.session_per_minute) * max(1, sessions)
+        return min(self.limits.allowed(self.limits.ip_per_minute), per_session)
+
+
+class PacedTransport(httpx.AsyncBaseTransport):
+    """Wraps the real transport of one session's connection pool."""
+
+    def __init__(
+        self,
+        budget: Budget,
+        inner: httpx.AsyncBaseTransport | None = None,
+        *,
+        on_request: Callable[[], None] | None = None,
+    ) -> None:
+        self._budget = budget
+        self._inner = inner or httpx.AsyncHTTPTransport()
+        self._on_request = on_request
+        self._session_ids: dict[str, str] = {}
+        self._connect_info: tuple[int, dict[str, str], bytes] | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        budget = self._budget
+        path = request.url.path
+        if budget.draining and request.method == "POST" and path == SEND_PATH:
+            budget.counters.refused_sends += 1
+            return _refused_while_draining(request)
+        if request.method == "GET" and path == CONNECT_INFO_PATH and self._connect_info:
+            budget.counters.connect_info_cached += 1
+            status, headers, body = self._connect_info
+            return httpx.Response(status, headers=headers, content=body, request=request)
+        started = time.monotonic()
+        await budget.ip.acquire()
+        if path.startswith(SESSION_PATHS):
+            per_session, tx_list = budget.session(self._session_of(request))
+            await per_session.acquire()
+            if path == TX_LIST_PATH:
+                await tx_list.acquire()
+        budget.counters.waited_seconds += time.monotonic() - started
+        budget.counters.requests += 1
+        if (playbook := CURRENT_PLAYBOOK.get()) is not None:
+            counted = budget.counters.by_playbook
+            counted[playbook] = counted.get(playbook, 0) + 1
+        if self._on_request is not None:
+            self._on_request()
+        response = await self._inner.handle_async_request(request)
+        if response.status_code == 429:
+            budget.counters.rate_limited += 1
+            log.warning("the daemon answered 429 to %s %s despite pacing", request.method, path)
+        if request.method == "GET" and path == CONNECT_INFO_PATH and response.status_code == 200:
+            body = await response.aread()
+            self._connect_info = (200, dict(response.headers), body)
+            return httpx.Response(200, headers=response.headers, content=body, request=request)
+        if response.status_code in (403, 404) and self._connect_info is not None:
+            body = await response.aread()
+            if any(code in body for code in _STALE_WALLET_CODES):
+                self._connect_info = None  # the next run resolves wallet names again
+            return httpx.Response(
+                response.status_code, headers=response.headers, content=body, request=request
+            )
+        return response
+
+    def forget_wallets(self) -> None:
+        """Resolve wallet names again on the next run (a reload, a renewed session)."""
+        self._connect_info = None
+
+    def _session_of(self, request: httpx.Request) -> str:
+        bearer = request.headers.get("authorization", "")
+        if bearer not in self._session_ids:
+            self._session_ids[bearer] = _session_claim(bearer)
+        return self._session_ids[bearer]
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def _session_claim(bearer: str) -> str:
+    """The session id (``sub``) of a ``Bearer wai_sess_<JWT>``; the token itself if the
+    claim cannot be read (then the bucket is per token, which is at worst stricter)."""
+    try:
+        payload = bearer.rsplit("wai_sess_", 1)[1].split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return str(claims["sub"])
+    except (IndexError, ValueError, KeyError, TypeError):
+        return bearer
+
+
+def _refused_while_draining(request: httpx.Request) -> httpx.Response:
+    # The daemon's own error shape with its own code for "not accepting work": the client
+    # then knows for certain that nothing was created, marks the send not_sent, and the
+    # run ends in a recorded state. Nothing left this process.
+    body = {
+        "code": "SHUTTING_DOWN",
+        "message": f"{DRAIN_MESSAGE} (the next start continues this slot's run and posts it)",
+        "requestId": "waiaas-runner-drain",
+        "retryable": False,
+    }
+    return httpx.Response(503, json=body, request=request)
