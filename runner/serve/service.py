@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -74,6 +75,8 @@ class ServeCore:
     """Firing, running, recording. The lifecycle (start, reload, stop) is in ``Serve``."""
 
     def __init__(self, options: ServeOptions) -> None:
+        # every run writes to serve's ledger (the slots and the runs must be in one file)
+        options.launch = dataclasses.replace(options.launch, state=options.state)
         self.options = options
         self.metrics = Metrics()
         self.budget = Budget(options.limits)
