@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ async def test_playbooks_fire_on_time_each_slot_once(harness: ServeHarness) -> N
         slots = [s for s in harness.slots(name) if s.outcome == "ok"]
         assert len(slots) >= 3
         assert all(s.lateness is not None and s.lateness < 0.5 for s in slots), slots
-        gaps = {b.slot - a.slot for a, b in zip(slots, slots[1:], strict=False)}
+        gaps = {b.slot - a.slot for a, b in itertools.pairwise(slots)}
         assert gaps == {1.0}  # every second, none twice, none left out
         assert all(s.run_id == slot_run_id(name, _utc(s.slot)) for s in slots)
     with Ledger(harness.state) as ledger:
@@ -49,7 +50,7 @@ async def test_a_slot_during_a_run_is_skipped_and_recorded(harness: ServeHarness
     assert skipped and all(s.reason and s.reason.startswith("overlap: ") for s in skipped)
     with Ledger(harness.state) as ledger:
         runs = sorted(ledger.runs("slow"), key=lambda r: r.started_at)
-    for earlier, later in zip(runs, runs[1:], strict=False):
+    for earlier, later in itertools.pairwise(runs):
         assert earlier.finished_at is not None and earlier.finished_at <= later.started_at
 
 
@@ -154,7 +155,3 @@ async def test_overload_is_reported_and_runs_wait_their_turn(
         assert slots and all(s.outcome in ("ok", "skipped") for s in slots)
         assert all(s.reason for s in slots if s.outcome == "skipped")
     assert serve.budget.counters.rate_limited == 0
-
-
-def test_next_hour_helper() -> None:
-    assert timedelta(hours=1).total_seconds() == 3600

@@ -3,6 +3,7 @@ APScheduler's triggers are driven directly with an injected ``now``."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 from runner.playbook.schedule import Schedule
@@ -50,10 +51,12 @@ def test_fixed_hours_with_minute_steps_fire_each_wall_time_once() -> None:
 def test_every_n_minutes_runs_through_the_repeated_hour() -> None:
     trigger = build_trigger(Schedule(cron="*/30 * * * *", timezone=HELSINKI))
     slots = slots_between(
-        trigger, datetime(2026, 10, 24, 23, 59, tzinfo=UTC), datetime(2026, 10, 25, 2, 0, tzinfo=UTC)
+        trigger,
+        datetime(2026, 10, 24, 23, 59, tzinfo=UTC),
+        datetime(2026, 10, 25, 2, 0, tzinfo=UTC),
     )
     assert len(slots) == len(set(slots)) == 5  # 00:00Z .. 02:00Z: one every half hour
-    assert all(b - a == timedelta(minutes=30) for a, b in zip(slots, slots[1:], strict=False))
+    assert all(b - a == timedelta(minutes=30) for a, b in itertools.pairwise(slots))
 
 
 def test_interval_slots_are_anchored_whatever_the_start() -> None:
