@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 
 from runner.client import RetryPolicy
-from runner.engine.context import UsageError
-from runner.engine.launch import Connection, LaunchOptions, LockBusy, launch, resolve_connection
+from runner.engine.launch import Connection, LaunchOptions, launch, resolve_connection
 from runner.engine.results import RunResult, StepResult, StepStatus
+from runner.errors import LockBusy, UsageError
 from runner.playbook import Playbook
 
 __all__ = [
@@ -99,7 +99,7 @@ def _reason(result: RunResult) -> str | None:
 def _sends(steps: list[StepResult]) -> dict[str, int]:
     counted: dict[str, int] = {}
     for step in steps:
-        if step.kind != "send" or step.resumed or step.status is StepStatus.SKIPPED:
+        if not step.sends or step.resumed or step.status is StepStatus.SKIPPED:
             continue
         if step.status is StepStatus.OK:
             if not step.output.get("sent"):
