@@ -24,6 +24,7 @@ __all__ = ["SlotExecutor"]
 
 log = logging.getLogger("runner.serve")
 
+
 class SlotExecutor(BaseExecutor):  # type: ignore[misc]
     """Calls ``job.func(*job.args, run_times=[...])``; the function must not block."""
 

@@ -155,3 +155,18 @@ async def test_overload_is_reported_and_runs_wait_their_turn(
         assert slots and all(s.outcome in ("ok", "skipped") for s in slots)
         assert all(s.reason for s in slots if s.outcome == "skipped")
     assert serve.budget.counters.rate_limited == 0
+
+
+async def test_the_watchdog_notices_wall_clock_jumps(harness: ServeHarness) -> None:
+    write_playbook(harness.books, "reader", "{ interval: 1h }")
+    wall = [1_000_000.0]
+    mono = [50.0]
+    serve = await harness.start(clock=lambda: wall[0], monotonic=lambda: mono[0])
+    wall[0] += 1.0
+    mono[0] += 1.0
+    assert serve.check_clock(1_000_000.0, 50.0) == 0.0  # both moved alike
+    wall[0] += 3600.0  # a suspend: the monotonic clock stood still for an hour
+    assert serve.check_clock(1_000_001.0, 51.0) == 3600.0
+    wall[0] -= 7200.0  # set back by two hours
+    assert serve.check_clock(1_003_601.0, 51.0) == -7200.0
+    assert serve.metrics.clock_jumps._value.get() == 2

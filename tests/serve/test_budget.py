@@ -1,0 +1,103 @@
+"""Pacing below the daemon's limits, the cached wallet list, sends refused while draining,
+and the watchdog's clock-jump check."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from runner.client import WAIaaSClient
+from runner.serve.budget import CURRENT_PLAYBOOK, Budget, DaemonLimits, PacedTransport
+
+TOKEN = "wai_sess_eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZXNzLTEiLCJpYXQiOjF9.c2ln"  # sub: sess-1
+
+
+@pytest.mark.parametrize("limit", [10, 60, 300, 1000, 5000])
+def test_a_bucket_never_admits_more_than_the_daemons_window_allows(limit: int) -> None:
+    limits = DaemonLimits()
+    bucket = limits.paced(limit)
+    # the most a leaky bucket admits in any 60 s: a full burst plus a minute of drip
+    most = bucket.max_rate + 60.0 * bucket.max_rate / bucket.time_period
+    assert most <= limit * limits.headroom + 1e-9
+    assert most >= limit * limits.headroom * 0.9  # and most of the budget is usable
+
+
+class Daemon:
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self.wallet_gone = False
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(f"{request.method} {request.url.path}")
+        if request.url.path == "/v1/connect-info":
+            return httpx.Response(200, json={"session": {"id": "sess-1"}, "wallets": []})
+        if self.wallet_gone:
+            body = {"code": "WALLET_NOT_FOUND", "message": "gone", "retryable": False}
+            return httpx.Response(404, json=body)
+        if request.url.path == "/v1/transactions":
+            return httpx.Response(429, json={"code": "RATE_LIMITED", "message": "x"})
+        return httpx.Response(200, json={"ok": True})
+
+
+def _http(budget: Budget, daemon: Daemon) -> tuple[httpx.AsyncClient, PacedTransport]:
+    transport = PacedTransport(budget, httpx.MockTransport(daemon))
+    return httpx.AsyncClient(transport=transport, base_url="http://daemon"), transport
+
+
+async def test_requests_wait_for_the_budget_instead_of_failing() -> None:
+    budget = Budget(DaemonLimits(ip_per_minute=6000, session_per_minute=6000))
+    daemon = Daemon()
+    http, _ = _http(budget, daemon)
+    started = time.monotonic()
+    async with http:
+        for _ in range(40):
+            response = await http.get("/v1/wallet/balance", headers={"Authorization": TOKEN})
+            assert response.status_code == 200
+    # 10 at once, then about 95 a second: the other 30 were paced, none refused
+    assert time.monotonic() - started >= 0.25
+    assert budget.counters.requests == 40 and budget.counters.waited_seconds > 0
+
+
+async def test_wallet_names_are_resolved_once_and_again_after_a_404() -> None:
+    budget = Budget(DaemonLimits())
+    daemon = Daemon()
+    http, _ = _http(budget, daemon)
+    async with http:
+        for _ in range(3):
+            assert (await http.get("/v1/connect-info")).json()["session"]["id"] == "sess-1"
+        daemon.wallet_gone = True
+        assert (await http.get("/v1/wallet/balance")).status_code == 404
+        daemon.wallet_gone = False
+        await http.get("/v1/connect-info")
+    assert daemon.seen.count("GET /v1/connect-info") == 2
+    assert budget.counters.connect_info_cached == 2
+
+
+async def test_a_429_is_counted_and_playbook_requests_are_measured() -> None:
+    budget = Budget(DaemonLimits())
+    http, _ = _http(budget, Daemon())
+    token = CURRENT_PLAYBOOK.set("book")
+    try:
+        async with http:
+            assert (await http.get("/v1/transactions")).status_code == 429
+            await http.get("/v1/wallet/balance")
+    finally:
+        CURRENT_PLAYBOOK.reset(token)
+    assert budget.counters.rate_limited == 1
+    assert budget.counters.by_playbook == {"book": 2}
+
+
+async def test_a_draining_serve_refuses_new_sends_without_posting_them() -> None:
+    budget = Budget(DaemonLimits())
+    daemon = Daemon()
+    http, _ = _http(budget, daemon)
+    budget.draining = True
+    async with WAIaaSClient("http://daemon", TOKEN, http_client=http) as client:
+        with pytest.raises(Exception) as refused:
+            await client.send_token("0x" + "1" * 40, 1, network="ethereum-sepolia")
+        await client.get_connect_info()  # reads go on
+    assert "SHUTTING_DOWN" in str(refused.value) and "not posted" in str(refused.value)
+    assert daemon.seen == ["GET /v1/connect-info"]
+    assert budget.counters.refused_sends == 1
