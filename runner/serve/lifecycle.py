@@ -18,7 +18,7 @@ from runner.serve.engine_adapter import UsageError, connection_for
 from runner.serve.recovery import plan_recovery
 from runner.serve.service import PlaybookState, ServeCore, ServeOptions
 from runner.serve.sessions import Session
-from runner.serve.triggers import build_trigger, describe, fires_per_minute
+from runner.serve.triggers import build_trigger, describe, dst_warnings, fires_per_minute
 
 __all__ = ["Serve", "ServeOptions", "StartupError"]
 
@@ -77,6 +77,8 @@ class Serve(ServeCore):
             log.error("%s: %s; not scheduled", entry.path, error)
             self.invalid[str(entry.path)] = f"{entry.path}: {error}"
             return None
+        for warning in dst_warnings(entry.schedule, datetime.now(UTC)):
+            log.warning("%s: %s", entry.path, warning)
         state = PlaybookState(entry, session)
         self.states[entry.name] = state
         self.metrics.playbooks.set(len(self.states))

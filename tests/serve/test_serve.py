@@ -170,3 +170,29 @@ async def test_the_watchdog_notices_wall_clock_jumps(harness: ServeHarness) -> N
     wall[0] -= 7200.0  # set back by two hours
     assert serve.check_clock(1_003_601.0, 51.0) == -7200.0
     assert serve.metrics.clock_jumps._value.get() == 2
+
+
+@pytest.mark.parametrize("policy", ["skip", "run_once"])
+async def test_slots_that_arrive_late_after_a_suspend_follow_the_missed_policy(
+    harness: ServeHarness, policy: str
+) -> None:
+    write_playbook(harness.books, "minutely", f"{{ cron: '* * * * *', missed: {policy} }}")
+    serve = await harness.start()
+    now = time.time()
+    minute = now - now % 60
+    late = [_utc(minute - 600), _utc(minute - 540), _utc(minute - 480)]
+    serve.fire("minutely", run_times=late)  # what APScheduler hands over after a suspend
+    if policy == "run_once":
+        await until(lambda: harness.slots("minutely")[-1].outcome == "ok", "the catch-up")
+    serve.fire("minutely", run_times=late)  # the same slots again (a clock set back)
+    assert serve.states["minutely"].task is None  # ignored: each slot is decided once
+    await harness.stop()
+    recorded = {s.slot: s for s in harness.slots("minutely")}
+    outcomes = [recorded[s.timestamp()].outcome for s in late]
+    if policy == "skip":
+        assert outcomes == ["skipped"] * 3
+        assert "could not start within the grace period" in (
+            recorded[late[0].timestamp()].reason or ""
+        )
+    else:
+        assert outcomes == ["skipped", "skipped", "ok"]

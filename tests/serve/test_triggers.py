@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from runner.playbook.schedule import Schedule
 from runner.serve.triggers import (
@@ -89,3 +90,18 @@ def test_cron_times_in_a_dst_gap_or_overlap_are_warned_about() -> None:
     assert dst_warnings(Schedule(cron="30 12 * * *", timezone=HELSINKI), start) == []
     assert dst_warnings(Schedule(cron="*/15 * * * *", timezone=HELSINKI), start) == []
     assert dst_warnings(Schedule(cron="30 3 * * *"), start) == []  # UTC has no DST
+
+
+def test_validate_warns_about_a_cron_time_in_a_dst_overlap(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from runner.cli import main
+    from tests.exactly_once.conftest import playbook_text
+
+    path = tmp_path / "nightly.yaml"
+    body = "schedule: { cron: '30 3 * * *', timezone: Europe/Helsinki }\nsteps:\n"
+    path.write_text(playbook_text(body + "  - balance: { wallet: treasury }\n", "nightly"))
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "warning: schedule: cron '30 3 * * *'" in result.output
+    assert "DST overlap" in result.output
