@@ -76,6 +76,7 @@ class LaunchOptions:
     # serve: the daemon URL and current token of a shared session, and its paced pool
     connection: tuple[str, str] | None = None
     http_client: httpx.AsyncClient | None = None
+    ledger: Ledger | None = None
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -230,6 +231,9 @@ def _ledger(options: LaunchOptions, plan: bool) -> Iterator[Ledger]:
 
 @contextlib.contextmanager
 def _open_ledger(options: LaunchOptions, plan: bool) -> Iterator[Ledger]:
+    if options.ledger is not None:  # serve's, shared by its runs (and closed by serve)
+        yield options.ledger
+        return
     default = default_ledger_path(options.environ)
     if options.state is None and (options.sandbox is not None or (plan and not default.exists())):
         # sandbox sends must never count against a real ledger's limits, and a plan reads

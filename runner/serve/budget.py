@@ -3,12 +3,14 @@
 The daemon counts requests in sliding 60-second windows: 1,000 a minute per client IP
 (every local client shares one bucket), 300 a minute per session on the wallet and
 transaction paths, 10 a minute per session on the transaction list (waiaas-api.md §5.3).
-Each limit is paced here with an ``aiolimiter`` leaky bucket whose burst plus one
-minute's drip stays under the daemon's window count, so a 429 is not provoked; one that
-still comes is counted and honoured by the client's retry policy (``Retry-After``).
+Serve mirrors each of those windows with the ``limits`` library's moving window (the same
+algorithm), at ``headroom`` of the daemon's number, and a request leaves only when every
+window it counts in has room; its hits are recorded as it leaves. So a burst (800
+playbooks on the same minute) goes out at once when the window allows it, and a 429 is not
+provoked; one that still comes is counted and honoured by the client (``Retry-After``).
 
-Requests wait their turn, they are never dropped: when the schedules ask for more than
-the budget, runs start late and the overload is reported (see ``Demand``).
+Requests wait their turn (first come, first served per session), they are never dropped:
+when the schedules ask for more than the budget, runs start late and serve says so.
 
 The same transport is where a draining serve refuses to start new sends, and where the
 session's wallet list (``/v1/connect-info``) is kept once per process.
@@ -16,6 +18,7 @@ session's wallet list (``/v1/connect-info``) is kept once per process.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -25,7 +28,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 import httpx
-from aiolimiter import AsyncLimiter
+from limits import RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 __all__ = [
     "CURRENT_PLAYBOOK",
@@ -58,15 +63,9 @@ class DaemonLimits:
     tx_list_per_minute: int = 10
     headroom: float = 0.95  # the share of each limit serve allows itself
 
-    def paced(self, limit: int) -> AsyncLimiter:
-        """A bucket whose burst plus 60 s of drip is at most ``headroom`` of ``limit``."""
-        allowed = max(1.0, limit * self.headroom)
-        burst = max(1.0, min(10.0, allowed // 20))
-        return AsyncLimiter(burst, 60.0 * burst / max(1.0, allowed - burst))
-
-    def allowed(self, limit: int) -> float:
-        """Requests a minute that pass through a bucket made by :meth:`paced`."""
-        return max(1.0, limit * self.headroom)
+    def allowed(self, limit: int) -> int:
+        """Requests serve sends in any 60 s where the daemon allows ``limit``."""
+        return max(1, int(limit * self.headroom))
 
 
 @dataclass
@@ -80,28 +79,45 @@ class TransportCounters:
 
 
 class Budget:
-    """The per-IP bucket every session shares, and one per session."""
+    """The daemon's windows, mirrored: one per IP (shared), two per session."""
 
-    def __init__(self, limits: DaemonLimits, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, limits: DaemonLimits, clock: Callable[[], float] = time.time) -> None:
         self.limits = limits
-        self.ip = limits.paced(limits.ip_per_minute)
-        self._sessions: dict[str, tuple[AsyncLimiter, AsyncLimiter]] = {}
+        self._windows = MovingWindowRateLimiter(MemoryStorage())
+        self._ip = RateLimitItemPerMinute(limits.allowed(limits.ip_per_minute))
+        self._session = RateLimitItemPerMinute(limits.allowed(limits.session_per_minute))
+        self._tx_list = RateLimitItemPerMinute(limits.allowed(limits.tx_list_per_minute))
+        self._queues: dict[tuple[str, bool], asyncio.Lock] = {}
         self._clock = clock
         self.counters = TransportCounters()
         self.draining = False
 
-    def session(self, session_id: str) -> tuple[AsyncLimiter, AsyncLimiter]:
-        if session_id not in self._sessions:
-            self._sessions[session_id] = (
-                self.limits.paced(self.limits.session_per_minute),
-                self.limits.paced(self.limits.tx_list_per_minute),
-            )
-        return self._sessions[session_id]
-
     def per_minute(self, sessions: int) -> float:
         """What all sessions together may spend a minute: the IP budget caps the sum."""
         per_session = self.limits.allowed(self.limits.session_per_minute) * max(1, sessions)
-        return min(self.limits.allowed(self.limits.ip_per_minute), per_session)
+        return float(min(self.limits.allowed(self.limits.ip_per_minute), per_session))
+
+    async def spend(self, session: str | None, tx_list: bool) -> float:
+        """Wait until one more request fits every window it counts in, then count it;
+        returns the seconds waited."""
+        windows = [(self._ip, "ip")]
+        if session is not None:
+            windows.append((self._session, session))
+            if tx_list:
+                windows.append((self._tx_list, session))
+        queue = self._queues.setdefault((session or "", tx_list), asyncio.Lock())
+        started = self._clock()
+        waited = queue.locked()
+        async with queue:  # first come, first served
+            while True:
+                full = [w for w in windows if not self._windows.test(w[0], w[1])]
+                if not full:
+                    for item, key in windows:  # no await in between: counted together
+                        self._windows.hit(item, key)
+                    return self._clock() - started if waited else 0.0
+                waited = True
+                reset = max(self._windows.get_window_stats(i, k).reset_time for i, k in full)
+                await asyncio.sleep(min(60.0, max(0.005, reset - self._clock())))
 
 
 class PacedTransport(httpx.AsyncBaseTransport):
@@ -130,14 +146,8 @@ class PacedTransport(httpx.AsyncBaseTransport):
             budget.counters.connect_info_cached += 1
             status, headers, body = self._connect_info
             return httpx.Response(status, headers=headers, content=body, request=request)
-        started = time.monotonic()
-        await budget.ip.acquire()
-        if path.startswith(SESSION_PATHS):
-            per_session, tx_list = budget.session(self._session_of(request))
-            await per_session.acquire()
-            if path == TX_LIST_PATH:
-                await tx_list.acquire()
-        budget.counters.waited_seconds += time.monotonic() - started
+        session = self._session_of(request) if path.startswith(SESSION_PATHS) else None
+        budget.counters.waited_seconds += await budget.spend(session, path == TX_LIST_PATH)
         budget.counters.requests += 1
         if (playbook := CURRENT_PLAYBOOK.get()) is not None:
             counted = budget.counters.by_playbook

@@ -87,6 +87,8 @@ class ServeCore:
         self.stop_event = asyncio.Event()
         self.admission = asyncio.Semaphore(options.max_concurrent_runs)
         self.ledger = Ledger(options.state, clock=options.clock)
+        # one connection for every run: opening SQLite per run cost more than the run
+        options.launch = dataclasses.replace(options.launch, ledger=self.ledger)
         self.slot_log = SlotLog(options.state, clock=options.clock)
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
