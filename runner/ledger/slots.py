@@ -80,11 +80,20 @@ class SlotLog:
                 [(playbook, slot, reason, now, now) for slot in slots],
             )
 
-    def finished(self, playbook: str, slot: float, outcome: str, reason: str | None) -> None:
+    def finished(
+        self,
+        playbook: str,
+        slot: float,
+        outcome: str,
+        reason: str | None,
+        lateness: float | None = None,
+    ) -> None:
+        """How the slot's run ended; ``lateness`` replaces the one noted at its start
+        (a run that then waited for the request budget started later still)."""
         self._db.execute(
-            "UPDATE slots SET outcome = ?, reason = ?, finished_at = ? "
-            "WHERE playbook = ? AND slot = ?",
-            (outcome, reason, self._clock(), playbook, slot),
+            "UPDATE slots SET outcome = ?, reason = ?, finished_at = ?, "
+            "lateness = coalesce(?, lateness) WHERE playbook = ? AND slot = ?",
+            (outcome, reason, self._clock(), lateness, playbook, slot),
         )
 
     def _upsert(

@@ -25,7 +25,7 @@ import logging
 import time
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 from limits import RateLimitItemPerMinute
@@ -33,11 +33,12 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 __all__ = [
-    "CURRENT_PLAYBOOK",
+    "CURRENT_RUN",
     "DRAIN_MESSAGE",
     "Budget",
     "DaemonLimits",
     "PacedTransport",
+    "RunMeter",
     "TransportCounters",
 ]
 
@@ -47,8 +48,18 @@ SEND_PATH = "/v1/transactions/send"
 TX_LIST_PATH = "/v1/transactions"
 CONNECT_INFO_PATH = "/v1/connect-info"
 SESSION_PATHS = ("/v1/wallet/", "/v1/transactions")
-# the playbook whose run sends the current request (its requests per run are measured)
-CURRENT_PLAYBOOK: ContextVar[str | None] = ContextVar("waiaas_serve_playbook", default=None)
+
+
+@dataclass
+class RunMeter:
+    """What one run's requests cost: how many, and how long the first waited for budget."""
+
+    requests: int = 0
+    first_wait: float = 0.0
+
+
+# the run that sends the current request (set by serve around each run)
+CURRENT_RUN: ContextVar[RunMeter | None] = ContextVar("waiaas_serve_run", default=None)
 DRAIN_MESSAGE = "waiaas-run serve is stopping: this send was not posted"
 # Codes after which the cached wallet list may be stale (a wallet renamed, relinked, gone).
 _STALE_WALLET_CODES = (b"WALLET_ACCESS_DENIED", b"WALLET_NOT_FOUND")
@@ -75,7 +86,6 @@ class TransportCounters:
     waited_seconds: float = 0.0  # total time requests waited for budget
     connect_info_cached: int = 0  # wallet-list requests answered from the cache
     refused_sends: int = 0  # sends refused while draining
-    by_playbook: dict[str, int] = field(default_factory=dict)
 
 
 class Budget:
@@ -147,11 +157,13 @@ class PacedTransport(httpx.AsyncBaseTransport):
             status, headers, body = self._connect_info
             return httpx.Response(status, headers=headers, content=body, request=request)
         session = self._session_of(request) if path.startswith(SESSION_PATHS) else None
-        budget.counters.waited_seconds += await budget.spend(session, path == TX_LIST_PATH)
+        waited = await budget.spend(session, path == TX_LIST_PATH)
+        budget.counters.waited_seconds += waited
+        if (meter := CURRENT_RUN.get()) is not None:
+            if not meter.requests:
+                meter.first_wait = waited
+            meter.requests += 1
         budget.counters.requests += 1
-        if (playbook := CURRENT_PLAYBOOK.get()) is not None:
-            counted = budget.counters.by_playbook
-            counted[playbook] = counted.get(playbook, 0) + 1
         if self._on_request is not None:
             self._on_request()
         response = await self._inner.handle_async_request(request)

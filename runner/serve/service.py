@@ -29,7 +29,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 
 from runner.ledger import Ledger
 from runner.ledger.slots import SlotLog
-from runner.serve.budget import CURRENT_PLAYBOOK, DRAIN_MESSAGE, Budget, DaemonLimits
+from runner.serve.budget import CURRENT_RUN, DRAIN_MESSAGE, Budget, DaemonLimits, RunMeter
 from runner.serve.catalog import Entry
 from runner.serve.engine_adapter import LaunchOptions, RunOutcome, run_for_slot
 from runner.serve.executor import SlotExecutor
@@ -245,15 +245,11 @@ class ServeCore:
                 self.skip(state, [slot], "shutdown", "serve stopped before the run could start")
                 return
             started = options.clock()
-            lateness = max(0.0, started - planned)
+            admitted_late = max(0.0, started - planned)
             run_id = slot_run_id(entry.name, slot)
-            self.slot_log.started(entry.name, slot.timestamp(), run_id, lateness)
-            self.metrics.start_lateness.observe(lateness)
-            if lateness > entry.schedule.grace.total_seconds():
-                self.metrics.runs_delayed.labels(entry.name).inc()
-            counted = self.budget.counters.by_playbook
-            before = counted.get(entry.name, 0)
-            token = CURRENT_PLAYBOOK.set(entry.name)
+            self.slot_log.started(entry.name, slot.timestamp(), run_id, admitted_late)
+            meter = RunMeter()
+            token = CURRENT_RUN.set(meter)
             try:
                 outcome = await run_for_slot(
                     entry.playbook,
@@ -265,8 +261,13 @@ class ServeCore:
                     http_client=state.session.http,
                 )
             finally:
-                CURRENT_PLAYBOOK.reset(token)
-            self._measure(state, counted.get(entry.name, 0) - before)
+                CURRENT_RUN.reset(token)
+            self._measure(state, meter.requests)
+        # a run starts when its first request leaves: waiting for budget is lateness too
+        lateness = admitted_late + meter.first_wait
+        self.metrics.start_lateness.observe(lateness)
+        if lateness > entry.schedule.grace.total_seconds():
+            self.metrics.runs_delayed.labels(entry.name).inc()
         self._record(state, slot, outcome, lateness, options.clock() - started)
 
     async def _wait_or_stop(self, seconds: float) -> bool:
@@ -294,7 +295,7 @@ class ServeCore:
         recorded = outcome.outcome
         if outcome.outcome == "failed" and DRAIN_MESSAGE in (outcome.reason or ""):
             recorded = "drained"  # a send refused by the drain: the next start continues
-        self.slot_log.finished(name, slot.timestamp(), recorded, outcome.reason)
+        self.slot_log.finished(name, slot.timestamp(), recorded, outcome.reason, lateness)
         self.metrics.runs.labels(name, outcome.outcome).inc()
         self.metrics.run_duration.labels(name).observe(took)
         for what, count in outcome.sends.items():

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from runner.client import WAIaaSClient
-from runner.serve.budget import CURRENT_PLAYBOOK, Budget, DaemonLimits, PacedTransport
+from runner.serve.budget import CURRENT_RUN, Budget, DaemonLimits, PacedTransport, RunMeter
 
 TOKEN = "wai_sess_eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZXNzLTEiLCJpYXQiOjF9.c2ln"  # sub: sess-1
 
@@ -93,15 +93,16 @@ async def test_wallet_names_are_resolved_once_and_again_after_a_404() -> None:
 async def test_a_429_is_counted_and_playbook_requests_are_measured() -> None:
     budget = Budget(DaemonLimits())
     http, _ = _http(budget, Daemon())
-    token = CURRENT_PLAYBOOK.set("book")
+    meter = RunMeter()
+    token = CURRENT_RUN.set(meter)
     try:
         async with http:
             assert (await http.get("/v1/transactions")).status_code == 429
             await http.get("/v1/wallet/balance")
     finally:
-        CURRENT_PLAYBOOK.reset(token)
+        CURRENT_RUN.reset(token)
     assert budget.counters.rate_limited == 1
-    assert budget.counters.by_playbook == {"book": 2}
+    assert meter.requests == 2 and meter.first_wait == 0.0
 
 
 async def test_a_draining_serve_refuses_new_sends_without_posting_them() -> None:
