@@ -137,14 +137,12 @@ class PacedTransport(httpx.AsyncBaseTransport):
         self,
         budget: Budget,
         inner: httpx.AsyncBaseTransport | None = None,
-        *,
-        on_request: Callable[[], None] | None = None,
     ) -> None:
         self._budget = budget
         self._inner = inner or httpx.AsyncHTTPTransport()
-        self._on_request = on_request
         self._session_ids: dict[str, str] = {}
         self._connect_info: tuple[int, dict[str, str], bytes] | None = None
+        self._connect_info_turn = asyncio.Lock()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         budget = self._budget
@@ -152,10 +150,16 @@ class PacedTransport(httpx.AsyncBaseTransport):
         if budget.draining and request.method == "POST" and path == SEND_PATH:
             budget.counters.refused_sends += 1
             return _refused_while_draining(request)
-        if request.method == "GET" and path == CONNECT_INFO_PATH and self._connect_info:
-            budget.counters.connect_info_cached += 1
-            status, headers, body = self._connect_info
-            return httpx.Response(status, headers=headers, content=body, request=request)
+        if request.method == "GET" and path == CONNECT_INFO_PATH:
+            async with self._connect_info_turn:  # runs starting together fetch it once
+                if self._connect_info is not None:
+                    budget.counters.connect_info_cached += 1
+                    status, headers, body = self._connect_info
+                    return httpx.Response(status, headers=headers, content=body, request=request)
+                return await self._send(request, budget, path)
+        return await self._send(request, budget, path)
+
+    async def _send(self, request: httpx.Request, budget: Budget, path: str) -> httpx.Response:
         session = self._session_of(request) if path.startswith(SESSION_PATHS) else None
         waited = await budget.spend(session, path == TX_LIST_PATH)
         budget.counters.waited_seconds += waited
@@ -164,22 +168,23 @@ class PacedTransport(httpx.AsyncBaseTransport):
                 meter.first_wait = waited
             meter.requests += 1
         budget.counters.requests += 1
-        if self._on_request is not None:
-            self._on_request()
         response = await self._inner.handle_async_request(request)
         if response.status_code == 429:
             budget.counters.rate_limited += 1
             log.warning("the daemon answered 429 to %s %s despite pacing", request.method, path)
         if request.method == "GET" and path == CONNECT_INFO_PATH and response.status_code == 200:
             body = await response.aread()
-            self._connect_info = (200, dict(response.headers), body)
-            return httpx.Response(200, headers=response.headers, content=body, request=request)
+            self._connect_info = (200, _decoded_headers(response), body)
+            return httpx.Response(200, headers=self._connect_info[1], content=body, request=request)
         if response.status_code in (403, 404) and self._connect_info is not None:
             body = await response.aread()
             if any(code in body for code in _STALE_WALLET_CODES):
                 self._connect_info = None  # the next run resolves wallet names again
             return httpx.Response(
-                response.status_code, headers=response.headers, content=body, request=request
+                response.status_code,
+                headers=_decoded_headers(response),
+                content=body,
+                request=request,
             )
         return response
 
@@ -195,6 +200,13 @@ class PacedTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+def _decoded_headers(response: httpx.Response) -> dict[str, str]:
+    """The headers of an answer whose body was read (decoded): a copy must not claim a
+    compression or a length that no longer applies."""
+    stale = {"content-encoding", "content-length", "transfer-encoding"}
+    return {name: value for name, value in response.headers.items() if name.lower() not in stale}
 
 
 def _session_claim(bearer: str) -> str:

@@ -165,7 +165,8 @@ class Serve(ServeCore):
     def _demand_of(self, state: PlaybookState) -> float:
         per_run = state.requests_per_run
         if per_run is None:
-            per_run = float(len(state.entry.playbook.steps) + 1)  # a guess until measured
+            # a guess until measured: a request a step (the wallet list is cached)
+            per_run = float(max(1, len(state.entry.playbook.steps)))
         return per_run * fires_per_minute(state.entry.schedule, datetime.now(UTC))
 
     # -- reload ----------------------------------------------------------------------------
