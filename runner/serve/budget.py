@@ -139,7 +139,11 @@ class PacedTransport(httpx.AsyncBaseTransport):
         inner: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._budget = budget
-        self._inner = inner or httpx.AsyncHTTPTransport()
+        # Few connections, all kept alive: httpcore scans every pooled connection on each
+        # request, and more than the runs in flight buys nothing on a local daemon.
+        self._inner = inner or httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=32)
+        )
         self._session_ids: dict[str, str] = {}
         self._connect_info: tuple[int, dict[str, str], bytes] | None = None
         self._connect_info_turn = asyncio.Lock()

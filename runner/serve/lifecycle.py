@@ -24,6 +24,8 @@ __all__ = ["Serve", "ServeOptions", "StartupError"]
 
 log = logging.getLogger("runner.serve")
 
+_OVERLOAD_REPEAT_SECONDS = 600.0  # while overloaded, the line is repeated this often
+
 
 class StartupError(Exception):
     """Serve cannot start as asked (no playbook with a schedule, a bad token): exit 2."""
@@ -37,6 +39,7 @@ class Serve(ServeCore):
         self._background: list[asyncio.Task[None]] = []
         self._signals = 0
         self._overloaded = False
+        self._overload_said_at = float("-inf")
         self.invalid: dict[str, str] = {}
 
     # -- start -----------------------------------------------------------------------------
@@ -137,7 +140,9 @@ class Serve(ServeCore):
                     "catching up the newest missed slot (missed: run_once)",
                     extra={"fields": self._fire_fields(state, slot, "catch_up")},
                 )
-            self.admit(state, slot)
+        if pending:  # one after another, never skipped as overlap of each other
+            state.backlog.extend(pending[1:])
+            self.admit(state, pending[0])
 
     # -- demand and budget -----------------------------------------------------------------
 
@@ -148,7 +153,10 @@ class Serve(ServeCore):
         self.metrics.budget.set(budget)
         overloaded = demand > budget
         self.metrics.overloaded.set(int(overloaded))
-        if overloaded != self._overloaded or overloaded:
+        now = self.options.monotonic()
+        repeat = overloaded and now - self._overload_said_at >= _OVERLOAD_REPEAT_SECONDS
+        if overloaded != self._overloaded or repeat:
+            self._overload_said_at = now
             fields = {"demand_per_minute": round(demand, 1), "budget_per_minute": round(budget, 1)}
             if overloaded:
                 log.warning(
@@ -183,7 +191,12 @@ class Serve(ServeCore):
                 log.error("%s: the edit is invalid; its previous version stays scheduled", name)
                 continue
             if new is None:
-                self._remove(state)
+                if not state.removed:
+                    self._remove(state)
+            elif state.removed:  # back before its last run ended
+                state.removed = False
+                self._replace(state, new)
+                self.schedule(state)
             elif new.fingerprint != state.entry.fingerprint:
                 self._replace(state, new)
         for name, entry in catalog.entries.items():

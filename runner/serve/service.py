@@ -49,7 +49,7 @@ class ServeOptions:
     state: Path
     launch: LaunchOptions = field(default_factory=LaunchOptions)
     drain_timeout: float = 120.0
-    max_concurrent_runs: int = 64
+    max_concurrent_runs: int = 16
     limits: DaemonLimits = field(default_factory=DaemonLimits)
     watch_interval: float | None = None  # seconds between checks of the files (--watch)
     watchdog_interval: float = 1.0
@@ -66,6 +66,7 @@ class PlaybookState:
     task: asyncio.Task[None] | None = None
     running_slot: datetime | None = None
     queued: datetime | None = None
+    backlog: list[datetime] = field(default_factory=list)  # start-up slots, in order
     removed: bool = False
     last: dict[str, object] = field(default_factory=dict)
     requests_per_run: float | None = None
@@ -227,6 +228,10 @@ class ServeCore:
         finally:
             state.task, state.running_slot = None, None
             queued, state.queued = state.queued, None
+            if state.backlog and not self.stopping:
+                if queued is not None:
+                    state.backlog.append(queued)
+                queued = state.backlog.pop(0)
             if queued is not None and not self.stopping and not state.removed:
                 self.start_task(state, queued)
             elif queued is not None:

@@ -2,13 +2,13 @@
 sandbox with its rate limits ON (per IP, per session, transaction list). Not collected by
 pytest (bench_*.py); run it by hand:
 
-    .venv/bin/python tests/benchmarks/bench_serve.py --playbooks 800 --minutes 2
-    .venv/bin/python tests/benchmarks/bench_serve.py --playbooks 2000 --minutes 2
+    .venv/bin/python tests/benchmarks/bench_serve.py [--playbooks 800 2000] [--minutes 1]
 
 The sandbox and serve are separate processes; the playbooks are spread over enough
 sessions that the per-session limit is not the bottleneck (at most 250 playbooks each).
-Serve starts a few seconds before a minute boundary and is stopped with SIGTERM after
-``--minutes`` slots. Reported, from serve's ledger and its /metrics:
+Serve starts, and from the first minute boundary after it answers, ``--minutes`` slots are
+measured; it is stopped with SIGTERM 58 s after the last one. Reported, from serve's ledger
+and its /metrics:
 
 - start lateness p50/p99: a run's start minus its nominal slot (runs that waited for the
   request budget included);
@@ -118,28 +118,29 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--playbooks", type=int, default=800)
-    parser.add_argument("--minutes", type=int, default=2)
-    args = parser.parse_args()
-    command = f"python tests/benchmarks/bench_serve.py --playbooks {args.playbooks} " + (
-        f"--minutes {args.minutes}"
-    )
+def _wait_ready(port: int, serve: subprocess.Popen[bytes], timeout: float = 120.0) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        assert serve.poll() is None, "serve exited while starting"
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/-/healthy", timeout=1).is_success:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError("serve did not come up")
+
+
+def measure(count: int, minutes: int, log_folder: Path | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as name:
         folder = Path(name)
         sandbox, ready = _start_sandbox(folder)
         try:
-            sessions = _write_playbooks(folder, ready["url"], args.playbooks)
+            sessions = _write_playbooks(folder, ready["url"], count)
             port = _free_port()
-            # start ~8 s before a minute boundary: loading and recovery happen before it
-            now = time.time()
-            boundary = now - now % 60 + 60
-            if boundary - now < 8:
-                boundary += 60
-            time.sleep(max(0.0, boundary - now - 8))
             env = {k: v for k, v in os.environ.items() if not k.startswith("WAIAAS_")}
             env["XDG_CONFIG_HOME"] = str(folder)
+            started = time.time()
             serve = subprocess.Popen(
                 [sys.executable, "-m", "runner", "serve", str(folder / "books"),
                  "--state", str(folder / "ledger.sqlite3"), "--daemon-url", ready["url"],
@@ -148,7 +149,13 @@ def main() -> None:
                 env=env, stdout=subprocess.DEVNULL,
                 stderr=(folder / "serve.log").open("w"),
             )  # fmt: skip
-            first, last = boundary, boundary + 60 * (args.minutes - 1)
+            _wait_ready(port, serve)
+            startup = time.time() - started
+            # the first slot is the first minute boundary after serve is up (it schedules
+            # from the next fire on: a slot before that was never due for it)
+            now = time.time()
+            first = now - now % 60 + 60
+            last = first + 60 * (minutes - 1)
             time.sleep(max(0.0, last + 58 - time.time()))
             metrics = _metrics(port)
             serve.send_signal(signal.SIGTERM)
@@ -159,40 +166,53 @@ def main() -> None:
             sandbox.wait()
         slots = _slots(folder / "ledger.sqlite3", first, last)
         log_lines = (folder / "serve.log").read_text().splitlines()
+        if log_folder is not None:
+            (log_folder / f"serve-{count}.log").write_text("\n".join(log_lines) + "\n")
     overload_lines = [line for line in log_lines if '"overloaded' in line]
     lateness = [late for _, _, outcome, late in slots if late is not None and outcome == "ok"]
     outcomes: dict[str, int] = {}
     for _, _, outcome, _ in slots:
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    expected = args.playbooks * args.minutes
-    elapsed_minutes = args.minutes  # from the first slot to the scrape (first + M minutes)
     requests = metrics.get("waiaas_runner_requests_total", 0.0)
     cpu = usage.ru_utime + usage.ru_stime
-    per_minute = requests / elapsed_minutes
-    report = {
-        "command": command,
-        "playbooks": args.playbooks,
+    elapsed = time.time() - started
+    report: dict[str, Any] = {
+        "playbooks": count,
         "sessions": sessions,
-        "slots_expected": expected,
+        "startup_seconds": round(startup, 1),
+        "slots_expected": count * minutes,
         "slots_recorded": len(slots),
         "outcomes": outcomes,
-        "unaccounted": expected - len(slots),
+        "unaccounted": count * minutes - len(slots),
         "lateness_p50_s": round(statistics.median(lateness), 3) if lateness else None,
         "lateness_p99_s": round(_percentile(lateness, 0.99), 3) if lateness else None,
-        "requests_per_minute": round(per_minute, 1),
-        "daemon_ip_budget_used": f"{per_minute / 1000:.0%}",
+        "requests_per_minute": round(requests / minutes, 1),
+        "daemon_ip_budget_used": f"{requests / minutes / 1000:.0%}",
         "rate_limited_429": metrics.get("waiaas_runner_rate_limited_total"),
-        "overload_reported": bool(overload_lines) and metrics.get("waiaas_runner_overloaded"),
+        "overload_reported": bool(overload_lines and metrics.get("waiaas_runner_overloaded")),
         "demand_per_minute": metrics.get("waiaas_runner_request_demand_per_minute"),
         "budget_per_minute": metrics.get("waiaas_runner_request_budget_per_minute"),
         "serve_exit_code": serve.returncode,
         "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
         "cpu_seconds": round(cpu, 1),
-        "cpu_share_of_one_core": f"{cpu / (60 * args.minutes + 8):.0%}",
+        "cpu_share_of_one_core": f"{cpu / elapsed:.0%}",
     }
     if overload_lines:
         report["overload_line"] = json.loads(overload_lines[0]).get("message")
-    print(json.dumps(report, indent=2))
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--playbooks", type=int, nargs="+", default=[800, 2000])
+    parser.add_argument("--minutes", type=int, default=1)
+    parser.add_argument("--logs", type=Path, help="keep serve's log here")
+    args = parser.parse_args()
+    command = "python tests/benchmarks/bench_serve.py --playbooks " + " ".join(
+        str(n) for n in args.playbooks
+    )
+    results = [measure(count, args.minutes, args.logs) for count in args.playbooks]
+    print(json.dumps({"command": f"{command} --minutes {args.minutes}", "runs": results}, indent=2))
 
 
 if __name__ == "__main__":
