@@ -58,7 +58,8 @@ class Serve(ServeCore):
             self._schedule_with_recovery(state)
         self._background.append(asyncio.create_task(self._watchdog(), name="serve watchdog"))
         if self.options.watch_interval:
-            self._background.append(asyncio.create_task(self._watch(), name="serve watch"))
+            seen = fingerprint_of(self.options.paths)  # before anything can change
+            self._background.append(asyncio.create_task(self._watch(seen), name="serve watch"))
         self._report_demand()
         log.info(
             "serving %d playbook(s) from %s",
@@ -175,7 +176,9 @@ class Serve(ServeCore):
         if per_run is None:
             # a guess until measured: a request a step (the wallet list is cached)
             per_run = float(max(1, len(state.entry.playbook.steps)))
-        return per_run * fires_per_minute(state.entry.schedule, datetime.now(UTC))
+        if state.fires_per_minute is None:  # once per schedule: it walks 60 cron slots
+            state.fires_per_minute = fires_per_minute(state.entry.schedule, datetime.now(UTC))
+        return per_run * state.fires_per_minute
 
     # -- reload ----------------------------------------------------------------------------
 
@@ -226,13 +229,13 @@ class Serve(ServeCore):
             log.error("%s: %s; its previous version stays scheduled", new.path, error)
             return
         state.entry, state.session, state.requests_per_run = new, session, None
+        state.fires_per_minute = None
         if not same_schedule:
             self.schedule(state)  # replace_existing: the new trigger decides the next fire
         log.info("%s changed; %s", new.name, "same schedule" if same_schedule else "rescheduled")
 
-    async def _watch(self) -> None:
+    async def _watch(self, seen: str) -> None:
         interval = self.options.watch_interval or 2.0
-        seen = fingerprint_of(self.options.paths)
         while not self.stopping:
             await self.options.sleep(interval)
             current = fingerprint_of(self.options.paths)
@@ -252,7 +255,7 @@ class Serve(ServeCore):
             wall, mono = options.clock(), options.monotonic()
             self.metrics.heartbeat.set(wall)
             self.sync_metrics()
-            if self._overloaded or self._every(30):
+            if self._every(30):
                 self._report_demand()
 
     _counted_requests = 0

@@ -70,6 +70,7 @@ class PlaybookState:
     removed: bool = False
     last: dict[str, object] = field(default_factory=dict)
     requests_per_run: float | None = None
+    fires_per_minute: float | None = None
 
 
 class ServeCore:

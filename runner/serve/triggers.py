@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger  # type: ignore[import-untyped]
@@ -117,10 +118,17 @@ def next_slots(trigger: BaseTrigger, after: datetime, count: int) -> list[dateti
 
 
 def fires_per_minute(schedule: Schedule, now: datetime) -> float:
-    """How often the schedule fires, on average over its next 60 slots."""
+    """How often the schedule fires, on average over its next 16 slots (the same cron
+    line and zone are worked out once: thousands of playbooks often share one)."""
     if schedule.interval is not None:
         return 60.0 / schedule.interval.total_seconds()
-    upcoming = next_slots(build_trigger(schedule), now, 61)
+    assert schedule.cron is not None
+    return _cron_rate(schedule.cron, schedule.timezone, now.replace(second=0, microsecond=0))
+
+
+@lru_cache(maxsize=256)
+def _cron_rate(cron: str, timezone: str, now: datetime) -> float:
+    upcoming = next_slots(build_trigger(Schedule(cron=cron, timezone=timezone)), now, 16)
     if len(upcoming) < 2:
         return 0.0
     minutes = (upcoming[-1] - upcoming[0]).total_seconds() / 60
