@@ -29,8 +29,8 @@ from dataclasses import dataclass
 
 import httpx
 from limits import RateLimitItemPerMinute
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import MovingWindowRateLimiter
 
 __all__ = [
     "CURRENT_RUN",
@@ -93,6 +93,7 @@ class Budget:
 
     def __init__(self, limits: DaemonLimits, clock: Callable[[], float] = time.time) -> None:
         self.limits = limits
+        # the asyncio storage: the threaded one starts a timer thread for most hits
         self._windows = MovingWindowRateLimiter(MemoryStorage())
         self._ip = RateLimitItemPerMinute(limits.allowed(limits.ip_per_minute))
         self._session = RateLimitItemPerMinute(limits.allowed(limits.session_per_minute))
@@ -120,14 +121,14 @@ class Budget:
         waited = queue.locked()
         async with queue:  # first come, first served
             while True:
-                full = [w for w in windows if not self._windows.test(w[0], w[1])]
-                if not full:
-                    for item, key in windows:  # no await in between: counted together
-                        self._windows.hit(item, key)
+                full = [w for w in windows if not await self._windows.test(*w)]
+                # counted together when every window has room; should another queue take
+                # the last place meanwhile, a hit fails and this one waits (stricter, safe)
+                if not full and all([await self._windows.hit(*w) for w in windows]):
                     return self._clock() - started if waited else 0.0
                 waited = True
-                reset = max(self._windows.get_window_stats(i, k).reset_time for i, k in full)
-                await asyncio.sleep(min(60.0, max(0.005, reset - self._clock())))
+                resets = [(await self._windows.get_window_stats(*w)).reset_time for w in full]
+                await asyncio.sleep(min(60.0, max(0.005, max(resets, default=0) - self._clock())))
 
 
 class PacedTransport(httpx.AsyncBaseTransport):
