@@ -196,3 +196,26 @@ async def test_slots_that_arrive_late_after_a_suspend_follow_the_missed_policy(
         )
     else:
         assert outcomes == ["skipped", "skipped", "ok"]
+
+
+async def test_sends_from_one_wallet_never_overlap_across_playbooks(
+    harness: ServeHarness,
+) -> None:
+    for name in ("pay-a", "pay-b", "pay-c"):
+        write_playbook(harness.books, name, "{ interval: 1h }", SEND)
+    # each send is held 0.4 s by the daemon after it took effect
+    harness.sandbox.add_fault("POST /v1/transactions/send hold=0.4 times=3")
+    serve = await harness.start()
+    slot = _utc(time.time() // 3600 * 3600)
+    for state in serve.states.values():
+        serve.admit(state, slot)  # all three at once
+    await until(lambda: all(s.task is None for s in serve.states.values()), "the runs")
+    await harness.stop()
+    with Ledger(harness.state) as ledger:
+        sends = sorted(
+            (s for n in ("pay-a", "pay-b", "pay-c") for s in ledger.sends(playbook=n)),
+            key=lambda s: s.intended_at,
+        )
+    assert len(sends) == 3 and harness.sandbox.transaction_count() == 3
+    for earlier, later in itertools.pairwise(sends):
+        assert earlier.updated_at <= later.intended_at  # one at a time
