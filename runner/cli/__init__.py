@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 from typing import Any
 
 import click
 
 from runner import __version__
+from runner.secrets import mask_secrets
+
+# httpx's package __init__ imports its own command line (httpx._main), which loads rich and
+# pygments whenever they are installed: ~60 ms and several MB on every cron tick that only
+# needs the HTTP client. A None entry in sys.modules makes that one import fail, which
+# httpx handles (it then defines a stub `httpx.main`); rich itself is still imported, by
+# our terminal reporter, when output goes to a person.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 # subcommand name -> "module:attribute" of its click.Command. Adding a subcommand is one line.
 _COMMANDS: dict[str, str] = {
@@ -19,6 +28,8 @@ _COMMANDS: dict[str, str] = {
     "plan": "runner.cli.plan:command",
     "history": "runner.cli.history:command",
     "resolve": "runner.cli.resolve:command",
+    "ledger": "runner.cli.ledger:command",
+    "test": "runner.cli.test:command",
     "serve": "runner.cli.serve:command",
     "status": "runner.cli.status:command",
 }
@@ -35,8 +46,29 @@ class _LazyGroup(click.Group):
             args = ["run", *args]
         return super().parse_args(ctx, args)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:  # it may quote what was typed
+            message = error.format_message()
+            if mask_secrets(message) == message:
+                raise
+            raise click.UsageError(mask_secrets(message), error.ctx) from None
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(_COMMANDS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # click cuts each summary to the terminal width with "..."; give the whole first
+        # sentence instead and let the formatter wrap it.
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = _COMMANDS.get(cmd_name)
@@ -50,8 +82,6 @@ class _LazyGroup(click.Group):
 
 class _MaskSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        from runner.playbook.diagnostics import mask_secrets  # only when something is logged
-
         record.msg, record.args = mask_secrets(record.getMessage()), None
         return True
 

@@ -12,9 +12,10 @@ from typing import Any, TypeVar
 
 import click
 
+from runner.engine.executor import Reporter
+from runner.engine.json_report import JsonReporter
 from runner.engine.launch import LaunchOptions, SandboxStarter, launch
-from runner.engine.plan_report import MarkdownPlanReporter, PlanJsonReporter, PlanTextReporter
-from runner.engine.report import JsonReporter, TextReporter
+from runner.engine.results import RunResult, StepResult
 from runner.engine.scope import Mode
 from runner.errors import ExitCode, RunnerError, UsageError, exit_code_of
 from runner.playbook import Playbook, PlaybookError, load_playbook
@@ -135,17 +136,29 @@ def _decorate(function: F, outputs: tuple[str, ...]) -> F:
     return function
 
 
-def make_reporter(
-    output: str, *, quiet: bool = False, plan: bool = False
-) -> TextReporter | JsonReporter:
-    """The reporter for ``--output``; a plan gets the review table as well."""
-    if plan:
-        if output == "json":
-            return PlanJsonReporter()
-        if output == "markdown":
-            return MarkdownPlanReporter()
-        return PlanTextReporter(quiet=quiet)
-    return JsonReporter() if output == "json" else TextReporter(quiet=quiet)
+def make_reporter(output: str, *, quiet: bool = False, plan: bool = False) -> Reporter:
+    """The reporter for ``--output``; a plan gets the review table as well.
+
+    The terminal and plan reporters (and so rich) are imported only when asked for: a
+    one-shot ``run --output json`` from cron never loads them.
+    """
+    if not plan and output == "json":
+        return JsonReporter()
+    if not plan:
+        from runner.engine.report import TextReporter
+
+        return TextReporter(quiet=quiet)
+    from runner.engine.plan_report import (
+        MarkdownPlanReporter,
+        PlanJsonReporter,
+        PlanTextReporter,
+    )
+
+    if output == "json":
+        return PlanJsonReporter()
+    if output == "markdown":
+        return MarkdownPlanReporter()
+    return PlanTextReporter(quiet=quiet)
 
 
 def _sandbox_starter(fixture: Path | None) -> SandboxStarter:
@@ -185,9 +198,9 @@ def run_playbooks(
     names each playbook's run (``--scheduled-for``)."""
     worst = ExitCode.OK
     for path in playbooks:
+        reporter = _Remembering(make_reporter(output, quiet=quiet, plan=mode == "plan"))
         try:
             playbook = load_playbook(path)
-            reporter = make_reporter(output, quiet=quiet, plan=mode == "plan")
             if run_id_for is not None:
                 options = dataclasses.replace(options, run_id=run_id_for(playbook))
             result = asyncio.run(launch(playbook, path, mode, options, reporter))
@@ -196,5 +209,36 @@ def run_playbooks(
             click.echo(mask_secrets(f"{prefix}{error}"), err=True)
             worst = max(worst, exit_code_of(error))
             continue
+        except KeyboardInterrupt:  # the run's summary said what became of a send in flight
+            interrupted = reporter.result
+            if interrupted is None:
+                click.echo(f"{path}: interrupted before any step ran; nothing was sent", err=True)
+            sys.exit(int(max(worst, ExitCode.FAILED, _exit_code(interrupted))))
         worst = max(worst, result.exit_code)
     sys.exit(int(worst))
+
+
+def _exit_code(result: RunResult | None) -> ExitCode:
+    return ExitCode.FAILED if result is None else result.exit_code
+
+
+class _Remembering:
+    """A reporter that keeps the run's result, so an interrupted run's exit code can say
+    whether a send was left in flight."""
+
+    def __init__(self, reporter: Reporter) -> None:
+        self.reporter = reporter
+        self.result: RunResult | None = None
+
+    def step_started(self, index: int, step_id: str, label: str) -> None:
+        self.reporter.step_started(index, step_id, label)
+
+    def step_finished(self, result: StepResult) -> None:
+        self.reporter.step_finished(result)
+
+    def log(self, level: str, message: str) -> None:
+        self.reporter.log(level, message)
+
+    def run_finished(self, result: RunResult) -> None:
+        self.result = result
+        self.reporter.run_finished(result)

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from runner.cli._ledger_option import open_ledger, state_option
-from runner.ledger import SendIntent
+from runner.ledger import SendIntent, default_ledger_path
 
 
 def _when(seconds: float | None) -> str:
@@ -34,6 +34,12 @@ def _send_json(send: SendIntent) -> dict[str, object]:
     }
 
 
+def _not_created_yet(path: Path) -> bool:
+    """No ledger there yet, though one could be (a path through a file never could)."""
+    existing = next((folder for folder in path.parents if folder.exists()), None)
+    return not path.exists() and (existing is None or existing.is_dir())
+
+
 @click.command("history")
 @click.option("--playbook", help="Only this playbook (its name: field).")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
@@ -42,7 +48,11 @@ def _send_json(send: SendIntent) -> dict[str, object]:
 def command(playbook: str | None, limit: int, output: str, state: Path | None) -> None:
     """List runs and their sends with their states (intended, accepted, unknown,
     not_sent) and the transactions' last known statuses."""
-    with open_ledger(state) as ledger:
+    path = state or default_ledger_path()
+    if _not_created_yet(path):  # nothing has run with this ledger yet: an answer, not an error
+        click.echo("[]" if output == "json" else f"no runs recorded yet (no ledger at {path})")
+        return
+    with open_ledger(path) as ledger:
         runs = ledger.runs(playbook, limit)
         sends = {run.run_id: ledger.sends(run_id=run.run_id) for run in runs}
     if output == "json":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sqlite3
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,8 @@ import click
 from filelock import Timeout
 
 from runner.cli._ledger_option import open_ledger, state_option
-from runner.ledger import Ledger, SendState
+from runner.errors import exit_code_of
+from runner.ledger import Ledger, LedgerError, SendState
 from runner.ledger.keys import SendKey
 from runner.ledger.locks import playbook_lock
 
@@ -56,22 +58,26 @@ def command(key: str, tx_id: str | None, not_sent: bool, state: Path | None) -> 
         raise click.UsageError("give exactly one of --tx ID and --not-sent")
     if tx_id is not None and not _TX_ID.fullmatch(tx_id):
         raise click.UsageError(f"--tx {tx_id!r} is not a transaction id (a UUID)")
-    with open_ledger(state) as ledger, _playbook_idle(ledger, key):
-        send = ledger.send(key)
-        if send is None:
-            raise click.UsageError(f"no send with key {key!r} (see `waiaas-run history`)")
-        if send.state not in _SETTLEABLE:
-            raise click.UsageError(
-                f"send {key} is {send.state.value}, not unknown; there is nothing to resolve"
-            )
-        if tx_id is not None:
-            try:
-                ledger.mark_accepted(key, tx_id, "UNKNOWN", note="resolved by hand")
-            except sqlite3.IntegrityError:
+    try:
+        with open_ledger(state) as ledger, _playbook_idle(ledger, key):
+            send = ledger.send(key)
+            if send is None:
+                raise click.UsageError(f"no send with key {key!r} (see `waiaas-run history`)")
+            if send.state not in _SETTLEABLE:
                 raise click.UsageError(
-                    f"transaction {tx_id} already belongs to another send"
-                ) from None
-            click.echo(f"{key}: recorded as transaction {tx_id}; it will not be posted again")
-        else:
-            ledger.mark_not_sent(key, "resolved by hand: not sent")
-            click.echo(f"{key}: recorded as not sent; `waiaas-run --resume` may post it again")
+                    f"send {key} is {send.state.value}, not unknown; there is nothing to resolve"
+                )
+            if tx_id is not None:
+                try:
+                    ledger.mark_accepted(key, tx_id, "UNKNOWN", note="resolved by hand")
+                except sqlite3.IntegrityError:
+                    raise click.UsageError(
+                        f"transaction {tx_id} already belongs to another send"
+                    ) from None
+                click.echo(f"{key}: recorded as transaction {tx_id}; it will not be posted again")
+            else:
+                ledger.mark_not_sent(key, "resolved by hand: not sent")
+                click.echo(f"{key}: recorded as not sent; `waiaas-run --resume` may post it again")
+    except LedgerError as error:  # damaged, full or locked: said plainly, nothing settled
+        click.echo(f"{error}; {key} was not settled", err=True)
+        sys.exit(int(exit_code_of(error)))

@@ -13,6 +13,8 @@ from runner.playbook.load import load_playbook, validate_path
 from runner.serve.triggers import dst_warnings
 
 PLAYBOOK_SUFFIXES = (".yaml", ".yml")
+# scenario test files live next to playbooks; `waiaas-run test` checks them
+SCENARIO_SUFFIXES = (".test.yaml", ".test.yml")
 
 
 def playbook_files(paths: tuple[Path, ...]) -> list[Path]:
@@ -28,11 +30,25 @@ def playbook_files(paths: tuple[Path, ...]) -> list[Path]:
                 candidate
                 for candidate in path.rglob("*")
                 if candidate.suffix in PLAYBOOK_SUFFIXES
+                and not candidate.name.endswith(SCENARIO_SUFFIXES)
                 and candidate.is_file()
                 and not any(part.startswith(".") for part in candidate.relative_to(path).parts)
             )
         )
     return list(dict.fromkeys(found))
+
+
+def _problems(file: Path) -> list[Diagnostic]:
+    """A playbook's problems; a scenario file given by name is checked as one."""
+    if not file.name.endswith(SCENARIO_SUFFIXES):
+        return validate_path(file)
+    from runner.scenario import ScenarioFileError, load_scenario  # only for test files
+
+    try:
+        load_scenario(file)
+    except ScenarioFileError as error:
+        return error.diagnostics
+    return []
 
 
 @click.command("validate")
@@ -54,7 +70,7 @@ def command(paths: tuple[Path, ...], output: str) -> None:
     files = playbook_files(paths)
     if not files:
         raise click.UsageError("no *.yaml or *.yml playbooks found in the given paths")
-    results: dict[str, list[Diagnostic]] = {str(file): validate_path(file) for file in files}
+    results: dict[str, list[Diagnostic]] = {str(file): _problems(file) for file in files}
     invalid = [file for file, problems in results.items() if problems]
     for file, problems in results.items():
         if not problems:

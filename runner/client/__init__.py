@@ -41,11 +41,12 @@ from runner.client.models import (
 )
 from runner.client.retry import RetryPolicy
 from runner.client.session import SessionKeeper, TokenClaims, decode_token_claims
-from runner.client.transfer import MAX_MEMO, TransferRequest, TransferType
+from runner.client.transfer import MAX_MEMO, MAX_RAW, TransferRequest, TransferType
 
 __all__ = [
     "ERROR_CODES",
     "MAX_MEMO",
+    "MAX_RAW",
     "AllBalances",
     "AllocatedAsset",
     "AmbiguousSendError",

@@ -79,7 +79,12 @@ class WAIaaSClient:
         self._token = session_token
         self.retry_policy = retry_policy or RetryPolicy()
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(timeout=timeout)
+        # Every request goes to base_url + a fixed path and redirects are not followed, so a
+        # plain-http daemon (the usual loopback one) never makes a TLS connection: skip
+        # loading the CA bundle into an SSL context (~40 ms per process, on every cron tick).
+        # An https:// daemon gets full certificate verification as before.
+        verify = self._base_url.startswith("https://")
+        self._http = http_client or httpx.AsyncClient(timeout=timeout, verify=verify)
         self._renew_lock = asyncio.Lock()
 
     def __repr__(self) -> str:
@@ -256,7 +261,8 @@ class WAIaaSClient:
             raise
         except httpx.TransportError as exc:
             if not idempotent and not never_sent(exc):
-                raise _ambiguous(what, json, None, type(exc).__name__) from None
+                cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                raise _ambiguous(what, json, None, cause) from None
             detail = str(exc).replace(self._token, "***") or "no detail"
             if isinstance(exc, httpx.LocalProtocolError):  # its text may quote our headers
                 detail = "the request could not be built (is the session token one line?)"
@@ -276,9 +282,21 @@ class WAIaaSClient:
         auth: bool,
     ) -> M:
         headers = {"Authorization": f"Bearer {self._token}"} if auth else {}
-        response = await self._http.request(
-            method, self._base_url + path, params=params, json=json, headers=headers
-        )
+        progress = _Progress()
+        try:
+            # The whole call — connect, write, every byte of the answer — has one deadline;
+            # httpx's own timeouts apply per read, so a dribbling answer would outlive it.
+            async with asyncio.timeout(self.timeout):
+                response = await self._http.request(
+                    method,
+                    self._base_url + path,
+                    params=params,
+                    json=json,
+                    headers=headers,
+                    extensions={"trace": progress.trace},
+                )
+        except TimeoutError:
+            raise progress.timeout_error(self.timeout) from None
         log.debug("%s %s -> %d", method, path, response.status_code)
         if response.status_code >= 400:
             raise WAIaaSError.from_response(response)
@@ -294,6 +312,26 @@ class WAIaaSClient:
                 f"a valid {model.__name__}: {problems}",
                 response.status_code,
             ) from None
+
+
+class _Progress:
+    """How far one HTTP call got (from httpcore's trace events): whether any byte of the
+    request may have been written when its deadline passed."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    async def trace(self, event: str, info: dict[str, Any]) -> None:
+        self.events.append(event)
+
+    def timeout_error(self, seconds: float) -> httpx.TimeoutException:
+        text = f"no complete answer within the {seconds:g}s request timeout"
+        # Only a transport that reports its progress can prove nothing was written;
+        # without events (another transport, or waiting for a pooled connection) the
+        # request may have left.
+        if self.events and not any("send_request" in event for event in self.events):
+            return httpx.ConnectTimeout(text)
+        return httpx.ReadTimeout(text)
 
 
 def _ambiguous(

@@ -1,20 +1,24 @@
-"""Errors raised by the WAIaaS client, and the daemon's error-code table.
+"""Errors raised by the WAIaaS client, and how the daemon's own error body is recognised.
 
 The daemon answers every failure with one JSON body,
-``{code, message, details?, requestId?, retryable, hint?}``; the status and the
-``retryable`` flag are fixed per code. A body that is not that shape (HTML from a
-proxy, an empty 502) still becomes a :class:`WAIaaSError`, with ``daemon_body=False``
-so callers can tell "the daemon refused" (nothing was created) from "something in
-between answered" (we cannot know).
+``{code, message, requestId, retryable, details?, hint?}`` (its rate limiter's 429 is
+exactly ``{code: "RATE_LIMITED", message, retryable: true}``), and fixes the status and
+the ``retryable`` flag per code. Only an answer of exactly that shape, with a code the
+daemon defines and the status and flag that code has, counts as the daemon's refusal
+(``daemon_body=True``: for a send, nothing was inserted). Anything else — HTML from a
+proxy, an empty 502, a gateway's own JSON such as ``{"code": "BAD_GATEWAY", ...}`` —
+still becomes a :class:`WAIaaSError`, with ``daemon_body=False``: something in between
+answered, and whether the daemon saw the request cannot be known.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from runner.client.codes import ERROR_CODES, ErrorCode
 
 __all__ = [
     "ERROR_CODES",
@@ -26,64 +30,6 @@ __all__ = [
     "WAIaaSError",
 ]
 
-
-@dataclass(frozen=True)
-class ErrorCode:
-    """One row of the daemon's error-code table (status and retryability are per code)."""
-
-    status: int
-    retryable: bool
-    hint: str | None = None
-
-
-def _codes(status: int, retryable: bool, *names: str) -> dict[str, ErrorCode]:
-    return {name: ErrorCode(status, retryable) for name in names}
-
-
-# The subset of the daemon's 147 codes that the wallet/transaction/session routes can
-# produce (waiaas-api.md §5.2). Hints are what a runner user should do, in our words.
-ERROR_CODES: dict[str, ErrorCode] = {
-    **_codes(401, False, "INVALID_TOKEN", "SESSION_REVOKED", "INVALID_MASTER_PASSWORD"),
-    "TOKEN_EXPIRED": ErrorCode(
-        401, False, "Renew the session before it expires, or create a new session."
-    ),
-    **_codes(503, False, "SYSTEM_LOCKED", "SHUTTING_DOWN"),
-    **_codes(400, False, "RENEWAL_NOT_REQUIRED", "WALLET_ID_REQUIRED"),
-    **_codes(
-        403,
-        False,
-        "RENEWAL_LIMIT_REACHED",
-        "SESSION_ABSOLUTE_LIFETIME_EXCEEDED",
-        "SESSION_RENEWAL_MISMATCH",
-        "WALLET_ACCESS_DENIED",
-        "SESSION_LIMIT_EXCEEDED",
-        "POLICY_DENIED",
-    ),
-    "RENEWAL_TOO_EARLY": ErrorCode(
-        403, True, "Wait until 50% of the session TTL has elapsed before renewing."
-    ),
-    "SESSION_NOT_FOUND": ErrorCode(404, False),
-    **_codes(
-        400,
-        False,
-        "ENVIRONMENT_NETWORK_MISMATCH",
-        "NETWORK_REQUIRED",
-        "ACTION_VALIDATION_FAILED",
-        "VALIDATION_FAILED",
-        "INVALID_ADDRESS",
-    ),
-    "TX_NOT_FOUND": ErrorCode(
-        404, False, "Verify the transaction ID. List transactions via GET /v1/transactions."
-    ),
-    "WALLET_NOT_FOUND": ErrorCode(404, False),
-    "TX_ALREADY_PROCESSED": ErrorCode(409, False),
-    "WALLET_TERMINATED": ErrorCode(410, False),
-    "CHAIN_ERROR": ErrorCode(502, True, "Retry after a short delay."),
-    **_codes(504, True, "SIMULATION_TIMEOUT", "TRANSACTION_TIMEOUT"),
-    **_codes(503, True, "KEYSTORE_LOCKED", "ADAPTER_NOT_AVAILABLE"),
-    "RATE_LIMITED": ErrorCode(429, True),
-    "INTERNAL_ERROR": ErrorCode(500, False),
-}
 
 # What a person should do about session errors the runner cannot fix by itself.
 _SESSION_ADVICE: dict[str, str] = {
@@ -151,15 +97,14 @@ class WAIaaSError(Exception):
         """Build the error for a non-2xx answer, whatever its body looks like."""
         retry_after = parse_retry_after(response.headers.get("retry-after"))
         body = _json_object(response)
-        if body is not None and isinstance(body.get("code"), str) and "message" in body:
+        if body is not None and is_daemon_error_body(body, response.status_code):
             code = body["code"]
-            details = body.get("details")
             return cls(
                 code=code,
-                message=str(body["message"]),
+                message=body["message"],
                 status_code=response.status_code,
-                retryable=bool(body.get("retryable", False)),
-                details=details if isinstance(details, dict) else None,
+                retryable=body["retryable"],
+                details=body.get("details"),
                 request_id=body.get("requestId") or response.headers.get("x-request-id"),
                 hint=body.get("hint") or _SESSION_ADVICE.get(code),
                 retry_after=retry_after,
@@ -168,7 +113,8 @@ class WAIaaSError(Exception):
             code=f"HTTP_{response.status_code}",
             message=(
                 f"the answer was not the daemon's JSON error body "
-                f"({_describe_body(response)}); a proxy or another server may be in between"
+                f"({_describe_body(response, body)}); a proxy or another server may be in "
+                "between"
             ),
             status_code=response.status_code,
             retryable=False,
@@ -176,6 +122,32 @@ class WAIaaSError(Exception):
             retry_after=retry_after,
             daemon_body=False,
         )
+
+
+_BODY_FIELDS = frozenset({"code", "message", "requestId", "retryable", "hint", "details"})
+_LIMITER_FIELDS = frozenset({"code", "message", "retryable"})
+
+
+def is_daemon_error_body(body: dict[str, Any], status: int) -> bool:
+    """Whether ``body`` (answered with ``status``) is the daemon's own error body.
+
+    Strict on purpose: a lookalike taken for the daemon's refusal turns a send the daemon
+    may have created into one that is posted again.
+    """
+    code = body.get("code")
+    known: ErrorCode | None = ERROR_CODES.get(code) if isinstance(code, str) else None
+    if known is None or known.status != status or body.get("retryable") is not known.retryable:
+        return False
+    if not isinstance(body.get("message"), str) or not set(body) <= _BODY_FIELDS:
+        return False
+    if "hint" in body and not isinstance(body["hint"], str):
+        return False
+    if "details" in body and not isinstance(body["details"], dict):
+        return False
+    if isinstance(body.get("requestId"), str) and body["requestId"]:
+        return True
+    # Only the rate limiter answers without a request id, and only with these fields.
+    return code == "RATE_LIMITED" and set(body) == _LIMITER_FIELDS
 
 
 class InvalidResponseError(WAIaaSError):
@@ -231,8 +203,12 @@ def _json_object(response: httpx.Response) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-def _describe_body(response: httpx.Response) -> str:
+def _describe_body(response: httpx.Response, body: dict[str, Any] | None) -> str:
     content_type = response.headers.get("content-type", "no content type")
     if not response.content:
         return f"empty body, {content_type}"
+    if body is not None and isinstance(body.get("code"), str):
+        # a gateway's own JSON error: worth quoting, it says what went wrong in between
+        said = f"{body['code']}: {body.get('message')}"[:120]
+        return f"JSON saying {said!r}"
     return f"{len(response.content)} bytes of {content_type.split(';')[0]}"

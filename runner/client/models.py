@@ -126,7 +126,11 @@ class DaemonModel(BaseModel):
     """Base for every answer: camelCase aliases, snake_case accepted, extra fields kept."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="allow", frozen=True
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="allow",
+        frozen=True,
+        defer_build=True,
     )
 
 

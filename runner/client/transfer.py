@@ -13,10 +13,11 @@ from typing import Any, Literal
 
 from runner.client.models import TokenSpec
 
-__all__ = ["MAX_MEMO", "TransferRequest", "TransferType"]
+__all__ = ["MAX_MEMO", "MAX_RAW", "TransferRequest", "TransferType"]
 
 TransferType = Literal["TRANSFER", "TOKEN_TRANSFER"]
 MAX_MEMO = 256  # the daemon's limit
+MAX_RAW = 2**256 - 1  # no chain holds more smallest units than a uint256
 _TOKEN_FIELDS = {"address", "decimals", "symbol", "asset_id"}
 
 
@@ -42,6 +43,8 @@ class TransferRequest:
             raise ValueError(
                 f"amount must be a non-negative integer of the smallest unit, got {self.raw!r}"
             )
+        if self.raw > MAX_RAW:
+            raise ValueError(f"amount {self.raw} is more than any chain can hold (2^256-1)")
         if self.memo is not None and len(self.memo) > MAX_MEMO:
             raise ValueError(f"memo is limited to {MAX_MEMO} characters")
 

@@ -3,7 +3,9 @@
 ``--config FILE``, else ``$WAIAAS_RUNNER_CONFIG``, else ``~/.config/waiaas-runner/config.yaml``
 when it exists. Its ``limits:`` has the playbook's ``limits:`` format (without
 ``allow_to`` wallet aliases, which belong to a playbook); both sets are checked, so the
-stricter one wins.
+stricter one wins. It is read with the playbook loader, so it has the same guarantees and
+the same located problems: duplicate keys are errors (a second ``max_per_send`` must not
+quietly loosen the first), numbers are plain decimals, unknown keys get "did you mean".
 """
 
 from __future__ import annotations
@@ -11,15 +13,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
 from runner.errors import UsageError
 from runner.playbook.amounts import AmountError, AmountLiteral, UnitTable
+from runner.playbook.diagnostics import Diagnostic, PlaybookError
 from runner.playbook.fields import Model
 from runner.playbook.limits import Limits
+from runner.playbook.loader import SourceMap, load_yaml
+from runner.playbook.problems import diagnostics_from_validation
 
-__all__ = ["RunnerConfig", "default_config_path", "load_config"]
+__all__ = ["RunnerConfig", "default_config_path", "load_config", "parse_config"]
 
 
 class RunnerConfig(Model):
@@ -38,39 +42,64 @@ def load_config(path: Path | None) -> RunnerConfig:
     if path is None:
         return RunnerConfig()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise UsageError(f"cannot read the config file {path}: {error.strerror}") from None
     except UnicodeDecodeError:
         raise UsageError(f"the config file {path} is not UTF-8 text") from None
-    except yaml.YAMLError as error:
-        raise UsageError(f"{path}: not valid YAML: {error}") from None
+    try:
+        return parse_config(text, str(path))
+    except PlaybookError as error:
+        raise UsageError(f"invalid runner config:\n{error}") from None
+
+
+def parse_config(text: str, file: str) -> RunnerConfig:
+    """The config file's text -> its model; raises :class:`PlaybookError` with every problem
+    located (``file:line:col``), as for a playbook."""
+    if all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
+        return RunnerConfig()  # an empty (or all-comment) config sets nothing
+    data, source = load_yaml(text, file)
+    if not isinstance(data, dict):
+        raise PlaybookError([source.diagnostic((), "the runner config is a mapping (limits: ...)")])
     try:
         config = RunnerConfig.model_validate(data)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()
-        )
-        raise UsageError(f"{path}: {problems}") from None
-    _check_units(config.limits, path)
+        raise PlaybookError(
+            diagnostics_from_validation(error, data, source, RunnerConfig)
+        ) from None
+    problems = list(_unit_problems(config.limits, source))
+    if problems:
+        raise PlaybookError(problems)
     return config
 
 
-def _check_units(limits: Limits, path: Path) -> None:
+def _unit_problems(limits: Limits, source: SourceMap) -> list[Diagnostic]:
     """A cap in a unit that is a built-in one written differently ("0.5 eth") would never
     match a send and so silently limit nothing: refuse it. Other units name tokens."""
     natives = UnitTable()
     folded = {name.casefold(): name for name in natives.units}
+    problems: list[Diagnostic] = []
     for name, caps in limits.caps().items():
-        for cap in caps:
+        for index, cap in enumerate(caps):
+            path = (
+                ("limits", name, index)
+                if ("limits", name, index) in source.values
+                else (
+                    "limits",
+                    name,
+                )
+            )
             unit = cap.unit if isinstance(cap, AmountLiteral) else cap.token
             if unit in natives.units:
                 try:
                     natives.resolve(cap)
                 except AmountError as error:
-                    raise UsageError(f"{path}: limits.{name}: {error}") from None
+                    problems.append(source.diagnostic(path, str(error)))
             elif unit.casefold() in folded:
-                raise UsageError(
-                    f"{path}: limits.{name}: unknown unit {unit!r} "
-                    f"(did you mean {folded[unit.casefold()]!r}?)"
+                problems.append(
+                    source.diagnostic(
+                        path,
+                        f"unknown unit {unit!r} (did you mean {folded[unit.casefold()]!r}?)",
+                    )
                 )
+    return problems

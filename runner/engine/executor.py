@@ -6,16 +6,17 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Protocol
 
 from runner.client import WAIaaSError
 from runner.engine.results import RunResult, StepResult, StepStatus
 from runner.engine.scope import Run, StepScope
+from runner.engine.sending import wait_for_interrupted_request
 from runner.engine.steps import RUNNERS
 from runner.engine.values import decode, encode
 from runner.errors import ExitCode, RunnerError, SendStateUnknown, StepFailed, exit_code_of
-from runner.ledger import SendState, StepRecord
+from runner.ledger import LedgerError, SendState, StepRecord
 from runner.playbook import Amount, truth
 from runner.playbook.diagnostics import mask_secrets
 from runner.playbook.steps import StepModel, step_id_of
@@ -45,8 +46,10 @@ async def execute(
     timeout: float | None = None,
     resume: Mapping[str, StepRecord] | None = None,
 ) -> RunResult:
-    """Run every step of the playbook; never raises for a step's failure."""
+    """Run every step of the playbook; never raises (a send may already have been posted:
+    whatever fails afterwards, the run ends with a result, exit 1 or 3)."""
     scope = run.scope
+    reporter = _Guarded(reporter)
     result = RunResult(scope.playbook.name, scope.run_id, scope.mode)
     started = scope.clock()
     current: list[StepScope] = []  # the step running when the run's deadline passes
@@ -58,9 +61,75 @@ async def execute(
         if current and (key := _send_in_flight(current[-1])) is not None:
             result.unknown_send = True
             result.error += f" while send {key} was in flight; --resume settles it"
+    except asyncio.CancelledError:  # Ctrl-C (or a shutdown): say what became of the send
+        _interrupted(result, current[-1] if current else None)
+        result.duration = scope.clock() - started
+        reporter.run_finished(result)
+        raise
+    except Exception as error:  # a bug of ours between steps: keep what is known
+        log.debug("run %s: internal error", scope.run_id, exc_info=error)
+        message = f"internal error in waiaas-runner ({type(error).__name__}: {error})"
+        if current and (key := _send_in_flight(current[-1])) is not None:
+            result.unknown_send = True
+            message += f"; send {key} was in flight: --resume settles it"
+        result.fail(error, mask_secrets(f"{message}; please report it"))
     result.duration = scope.clock() - started
+    if reporter.failure is not None:
+        result.fail(reporter.failure)
     reporter.run_finished(result)
+    if reporter.failure is not None:  # the end itself could not be shown
+        result.fail(reporter.failure)
     return result
+
+
+def _interrupted(result: RunResult, step: StepScope | None) -> None:
+    key = _send_in_flight(step) if step is not None else None
+    if key is None:
+        result.error = (
+            "interrupted; no send was in flight. `waiaas-run run --resume` continues the "
+            "run after its finished steps"
+        )
+        return
+    result.unknown_send = True
+    result.error = (
+        f"interrupted while send {key} was in flight: its request may have reached the "
+        "daemon, so its outcome is unknown. `waiaas-run run --resume` settles it: it waits "
+        "until the request would have timed out, then looks for it in the daemon's "
+        "transaction list before posting anything"
+    )
+
+
+class _Guarded:
+    """A reporter that cannot break a run: output is for people, the ledger is the record.
+    A reporter that fails (a closed pipe, a bug) is logged and the run goes on."""
+
+    def __init__(self, reporter: Reporter) -> None:
+        self.reporter = reporter
+        self.failure: RunnerError | None = None  # the run then ends with exit 1: output lost
+
+    def _safely(self, what: str, call: Callable[[], None]) -> None:
+        try:
+            call()
+        except Exception as error:
+            self.failure = RunnerError(
+                mask_secrets(
+                    f"showing {what} failed ({type(error).__name__}: {error}); "
+                    "`waiaas-run history` has the run's record"
+                )
+            )
+            log.warning("%s", self.failure)
+
+    def step_started(self, index: int, step_id: str, label: str) -> None:
+        self._safely(step_id, lambda: self.reporter.step_started(index, step_id, label))
+
+    def step_finished(self, result: StepResult) -> None:
+        self._safely(result.step_id, lambda: self.reporter.step_finished(result))
+
+    def log(self, level: str, message: str) -> None:
+        self._safely("a log line", lambda: self.reporter.log(level, message))
+
+    def run_finished(self, result: RunResult) -> None:
+        self._safely("the run's end", lambda: self.reporter.run_finished(result))
 
 
 async def _run_steps(
@@ -70,7 +139,7 @@ async def _run_steps(
     resume: Mapping[str, StepRecord],
     current: list[StepScope],
 ) -> None:
-    records = _Records(run)
+    records = _Records(run, result)
     steps = run.scope.playbook.steps
     try:
         for index, step in enumerate(steps):
@@ -80,10 +149,12 @@ async def _run_steps(
                 step_result = _resumed(run, step, index, step_id, earlier)
             else:
                 reporter.step_started(index, step_id, step.name or step_id)
-                if step.sends:  # what decided this send is on disk before it posts
-                    records.flush()
+                # what decided this send is on disk before it posts
+                if step.sends and not records.flush():
+                    return
                 current.append(run.step(step_id))
                 step_result = await _run_one(run, current[-1], step, index)
+                current.pop()
                 records.add(step_result)
                 if step.sends:
                     records.flush()
@@ -91,6 +162,9 @@ async def _run_steps(
             reporter.step_finished(step_result)
             if step_result.status is StepStatus.UNKNOWN:
                 result.unknown_send = True
+                return
+            if (broken := run.scope.ledger.broken) is not None:  # no step after that
+                result.fail(broken, f"{broken}; the run stopped after step {step_id}")
                 return
             if step_result.status is StepStatus.FAILED and not step_result.tolerated:
                 return
@@ -106,8 +180,9 @@ class _Records:
     written, and send intents themselves are committed by the send protocol.
     """
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Run, result: RunResult) -> None:
         self.scope = run.scope
+        self.result = result
         self.pending: list[StepRecord] = []
 
     def add(self, result: StepResult) -> None:
@@ -125,16 +200,27 @@ class _Records:
             )
         )
 
-    def flush(self) -> None:
-        if self.pending:
+    def flush(self) -> bool:
+        """Write what is pending; False (and the run's error noted) when the ledger could
+        not take it. Never raises: whatever the run is reporting must not be lost to it."""
+        if not self.pending:
+            return True
+        try:
             self.scope.ledger.save_steps(self.pending, self.scope.run_id)
+        except LedgerError as error:
+            self.result.fail(error, f"{error}; nothing more was sent")
+            return False
+        finally:
             self.pending = []
+        return True
 
 
 def _failure(scope: StepScope, error: Exception) -> tuple[StepStatus, Mapping[str, Any], str]:
     """What a step's failure means: its status, what it still reported, and why."""
     if isinstance(error, StepFailed):
         return StepStatus.FAILED, error.output, error.message
+    if isinstance(error, LedgerError):  # a send's protocol turns later ones into unknown
+        return StepStatus.FAILED, {}, f"{error}; nothing was sent"
     if exit_code_of(error) is ExitCode.UNKNOWN_SEND:
         return StepStatus.UNKNOWN, {}, str(error)
     known = isinstance(error, RunnerError | WAIaaSError)
@@ -153,8 +239,7 @@ def _failure(scope: StepScope, error: Exception) -> tuple[StepStatus, Mapping[st
 async def _run_one(run: Run, scope: StepScope, step: StepModel, index: int) -> StepResult:
     started = run.scope.clock()
 
-    def finish(status: StepStatus, output: Mapping[str, Any], reason: str | None) -> StepResult:
-        values = _outputs(run, step, output, skipped=status is StepStatus.SKIPPED)
+    def result(status: StepStatus, values: dict[str, Value], reason: str | None) -> StepResult:
         run.values.outputs[scope.step_id] = values
         return StepResult(
             index=index,
@@ -169,10 +254,23 @@ async def _run_one(run: Run, scope: StepScope, step: StepModel, index: int) -> S
             tolerated=status is StepStatus.FAILED and step.continue_on_error,
         )
 
+    def safely(status: StepStatus, output: Mapping[str, Any], reason: str | None) -> StepResult:
+        """The step's result; if even recording it fails, one that keeps its status."""
+        try:
+            values = _outputs(run, step, output, skipped=status is StepStatus.SKIPPED)
+            return result(status, values, reason)
+        except Exception as error:
+            log.debug("step %s: recording failed", scope.step_id, exc_info=error)
+            problem = f"internal error recording the step ({type(error).__name__}: {error})"
+            bad = StepStatus.UNKNOWN if status is StepStatus.UNKNOWN else StepStatus.FAILED
+            return result(bad, {"skipped": False}, f"{reason}; {problem}" if reason else problem)
+
     try:
         if step.if_ is not None and not truth(scope.evaluate(step.if_)):
-            return finish(StepStatus.SKIPPED, {}, f"if: {step.if_.source} is false")
+            return safely(StepStatus.SKIPPED, {}, f"if: {step.if_.source} is false")
         seconds = step.timeout.total_seconds() if step.timeout is not None else None
+        if step.sends and not run.scope.planning:
+            await wait_for_interrupted_request(scope)
         try:
             async with asyncio.timeout(seconds), _retry_override(run, step):
                 output = await RUNNERS[step.kind](step, scope)
@@ -181,8 +279,8 @@ async def _run_one(run: Run, scope: StepScope, step: StepModel, index: int) -> S
                 raise SendStateUnknown(key, f"the step timed out after {seconds:g}s") from None
             raise StepFailed(f"timed out after {seconds:g}s (timeout: on the step)") from None
     except Exception as error:  # every failure ends recorded, never as a traceback
-        return finish(*_failure(scope, error))
-    return finish(StepStatus.OK, output, None)
+        return safely(*_failure(scope, error))
+    return safely(StepStatus.OK, output, None)
 
 
 @contextlib.asynccontextmanager
@@ -211,8 +309,19 @@ def _send_in_flight(scope: StepScope) -> str | None:
     request may have reached the daemon, so the send is in an unknown state."""
     if scope.run.planning:
         return None
-    intent = scope.run.ledger.send(str(scope.send_key))
+    try:
+        intent = scope.run.ledger.send(str(scope.send_key))
+    except LedgerError:  # unreadable: the worst must be assumed of a send step
+        return str(scope.send_key) if _sends(scope) else None
     return intent.key if intent is not None and intent.state is SendState.INTENDED else None
+
+
+def _sends(scope: StepScope) -> bool:
+    step_id = scope.step_id
+    steps = scope.run.playbook.steps
+    return any(
+        step.sends and step_id_of(step, index, steps) == step_id for index, step in enumerate(steps)
+    )
 
 
 def _outputs(

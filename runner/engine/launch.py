@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import re
 import secrets
+import sqlite3
 import tempfile
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,13 +32,22 @@ from runner.engine.results import RunResult
 from runner.engine.run_events import notify_run
 from runner.engine.scope import Mode, Run, RunScope
 from runner.errors import LockBusy, UsageError
-from runner.ledger import Ledger, LedgerError, SendState, StepRecord, default_ledger_path
+from runner.ledger import (
+    Ledger,
+    LedgerBusy,
+    LedgerDamaged,
+    LedgerError,
+    SendState,
+    StepRecord,
+    default_ledger_path,
+)
 from runner.ledger.keys import SendKey
 from runner.ledger.locks import async_playbook_lock
 from runner.playbook import EvalContext, EvaluationError, Playbook, Template, UnitTable, render
 from runner.playbook.facts import referenced
 from runner.playbook.steps import step_id_of
 from runner.playbook.values import format_value
+from runner.secrets import mask_secrets
 
 __all__ = [
     "Connection",
@@ -46,6 +58,7 @@ __all__ = [
     "resolve_connection",
 ]
 
+log = logging.getLogger("runner.engine")
 TOKEN_ENV = "WAIAAS_SESSION_TOKEN"
 URL_ENV = "WAIAAS_URL"
 
@@ -71,6 +84,7 @@ class LaunchOptions:
     wait_lock: bool = False
     request_timeout: float = 30.0  # seconds for one HTTP call to the daemon
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # polls and retries wait here
+    clock: Callable[[], float] = time.time  # what steps, deadlines and the ledger read as now
     # the nominal slot of a scheduled run (serve, --scheduled-for): recorded with the run
     scheduled_for: datetime | None = None
     # serve: the daemon URL and current token of a shared session, and its paced pool
@@ -97,10 +111,9 @@ def _names_in(template: Template | None) -> set[str]:
 
 
 def _environment(playbook: Playbook, environ: Mapping[str, str]) -> dict[str, str | None]:
-    return {name: environ.get(name, default) for name, default in playbook.env.items()} | {
-        name: environ.get(name)
-        for name in _names_in(playbook.daemon.url) | _names_in(playbook.daemon.token)
-    }
+    """The variables the playbook reads: set ones, else the defaults its ``env:`` declares."""
+    names = set(playbook.env) | _names_in(playbook.daemon.url) | _names_in(playbook.daemon.token)
+    return {name: environ.get(name, playbook.env.get(name)) for name in names}
 
 
 def _render_daemon_text(template: Template, env: Mapping[str, str | None], what: str) -> str:
@@ -222,15 +235,6 @@ async def _daemon(
 
 @contextlib.contextmanager
 def _ledger(options: LaunchOptions, plan: bool) -> Iterator[Ledger]:
-    try:
-        with _open_ledger(options, plan) as ledger:
-            yield ledger
-    except LedgerError as error:
-        raise UsageError(f"{error} (choose another with --state)") from None
-
-
-@contextlib.contextmanager
-def _open_ledger(options: LaunchOptions, plan: bool) -> Iterator[Ledger]:
     if options.ledger is not None:  # serve's, shared by its runs (and closed by serve)
         yield options.ledger
         return
@@ -240,11 +244,23 @@ def _open_ledger(options: LaunchOptions, plan: bool) -> Iterator[Ledger]:
         # a ledger but never creates one
         with (
             tempfile.TemporaryDirectory(prefix="waiaas-sandbox-") as folder,
-            Ledger(Path(folder) / "ledger.sqlite3") as ledger,
+            _opened(Path(folder) / "ledger.sqlite3", options.clock) as ledger,
         ):
             yield ledger
         return
-    with Ledger(options.state or default) as ledger:
+    with _opened(options.state or default, options.clock) as ledger:
+        yield ledger
+
+
+@contextlib.contextmanager
+def _opened(path: Path, clock: Callable[[], float]) -> Iterator[Ledger]:
+    try:
+        ledger = Ledger(path, clock=clock)
+    except (LedgerDamaged, LedgerBusy):
+        raise  # their messages say what to do
+    except LedgerError as error:
+        raise UsageError(f"{error} (choose another with --state)") from None
+    with ledger:
         yield ledger
 
 
@@ -297,7 +313,9 @@ async def launch(
                     mode,
                     config.limits,
                     scheduled_for=options.scheduled_for,
+                    sandbox_url=url if options.sandbox is not None else None,
                     sleep=options.sleep,
+                    clock=options.clock,
                 )
                 run = _prepared_run(
                     scope, _expression_env(playbook, env, options), options, reporter
@@ -341,10 +359,28 @@ async def _carry_out(
     if scope.planning:
         return await execute(run, reporter, timeout=options.timeout, resume=resume)
     _warn_unsettled(scope.ledger, scope.playbook.name, reporter)
-    slot = scope.scheduled_for
-    scope.ledger.begin_run(scope.playbook.name, scope.run_id, slot.timestamp() if slot else None)
+    try:
+        slot = scope.scheduled_for
+        scope.ledger.begin_run(
+            scope.playbook.name, scope.run_id, slot.timestamp() if slot else None
+        )
+    except sqlite3.Error as error:  # nothing has happened yet: refuse to start
+        raise UsageError(
+            f"cannot record the run in the ledger {scope.ledger.path}: {error}"
+        ) from None
     result = await execute(run, reporter, timeout=options.timeout, resume=resume)
-    scope.ledger.finish_run(scope.run_id, _run_status(result), int(result.exit_code))
+    try:
+        scope.ledger.finish_run(scope.run_id, _run_status(result), int(result.exit_code))
+    except LedgerError as error:  # what the run did is recorded; only its end is not
+        reporter.log("error", f"{error}; the run's steps and sends were recorded before")
+        result.fail(error)
+    except Exception as error:  # the run is over: say so, never a traceback
+        problem = mask_secrets(
+            f"the ledger could not record the end of run {scope.run_id} "
+            f"({type(error).__name__}: {error}); `waiaas-run history` shows it as running"
+        )
+        reporter.log("error", problem)
+        result.fail(error, problem)
     if not result.steps or any(not step.resumed for step in result.steps):  # told once
         await notify_run(run, result)
     return result
@@ -374,7 +410,7 @@ def _check_resumable(playbook: Playbook, ledger: Ledger, run_id: str) -> None:
 def _warn_unsettled(ledger: Ledger, name: str, reporter: Reporter) -> None:
     """A new run posts under new keys; still, a person should know about older sends that
     nobody has settled."""
-    unsettled = [s.key for s in ledger.sends(playbook=name) if s.state is SendState.UNKNOWN]
+    unsettled = [send.key for send in ledger.sends(playbook=name, state=SendState.UNKNOWN)]
     if unsettled:
         reporter.log(
             "warning",

@@ -69,6 +69,9 @@ async def _check(
             )
         applied.append(f"max_sends_per_run {limits.max_sends_per_run}")
     caps = {name: _cap(scope, written, symbol) for name, written in limits.caps().items()}
+    if any(limits.caps().values()) and all(cap is None for cap in caps.values()):
+        # limits are per token: a token no cap names would be unlimited, so it is refused
+        raise violated("per token", f"no amount limit covers {symbol}; add a cap for it")
     if (cap := caps["max_per_send"]) is not None:
         if amount.value > cap.value:
             raise violated("max_per_send", f"{amount} is more than {cap}")

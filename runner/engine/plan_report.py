@@ -10,7 +10,8 @@ from typing import Any, TextIO
 
 from rich.markup import escape
 
-from runner.engine.report import JsonReporter, TextReporter
+from runner.engine.json_report import JsonReporter
+from runner.engine.report import TextReporter
 from runner.engine.results import RunResult, StepResult, StepStatus
 
 __all__ = ["MarkdownPlanReporter", "PlanJsonReporter", "PlanTextReporter", "planned_sends"]

@@ -1,4 +1,7 @@
-"""Showing a run: a live line per step on a terminal, JSON lines for machines.
+"""Showing a run on a terminal: a live line per step (rich), then the summary.
+
+(JSON lines for machines are :mod:`runner.engine.json_report`, which does not load rich:
+a cron run with ``--output json`` never pays for the terminal library.)
 
 Everything printed passes through ``mask_secrets``: a session token that reached a value
 (an env var rendered into a memo, say) is still never shown.
@@ -6,7 +9,6 @@ Everything printed passes through ``mask_secrets``: a session token that reached
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any, TextIO
 
@@ -14,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.status import Status
 
+from runner.engine.json_report import JsonReporter
 from runner.engine.results import RunResult, StepResult, StepStatus
 from runner.playbook.diagnostics import mask_secrets
 
@@ -30,15 +33,34 @@ _BULKY = {"items", "ids", "skipped", "symbols", "balances", "limits", "warnings"
 
 
 # what a person looks at first, per kind of output; the rest follows in declared order
-_FIRST = ("sent", "status", "tier", "reached", "amount", "to", "id", "count", "passed")
+_FIRST = (
+    "would_send",
+    "adopted",
+    "sent",
+    "status",
+    "tier",
+    "reached",
+    "amount",
+    "to",
+    "id",
+    "count",
+    "passed",
+)
+# shown only when true: a plan never sends, and most sends are not adopted
+_ONLY_WHEN_TRUE = {"sent", "adopted"}
 
 
 def _highlights(output: dict[str, Any], limit: int = 6) -> str:
     names = [n for n in _FIRST if n in output] + [n for n in output if n not in _FIRST]
+    if output.get("adopted") is True:
+        # an adopted send was not posted now: say only "adopted"
+        names = [n for n in names if n != "sent"]
     shown = [
         f"{name}={output[name]}"
         for name in names
-        if name not in _BULKY and output[name] not in (None, "", [])
+        if name not in _BULKY
+        and output[name] not in (None, "", [])
+        and (name not in _ONLY_WHEN_TRUE or output[name] is True)
     ]
     return "  ".join(shown[:limit])
 
@@ -94,27 +116,3 @@ class TextReporter:
         self._stop_status()
         style = {0: "green", 1: "red", 3: "bold red"}.get(int(result.exit_code), "red")
         self._print(f"[{style}]{escape(result.summary())}[/]")
-
-
-class JsonReporter:
-    """JSON lines: one ``step`` event per step, ``log`` events, a ``summary`` last."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stdout
-
-    def _emit(self, event: dict[str, Any]) -> None:
-        text = json.dumps(event, ensure_ascii=False, default=str)
-        self.stream.write(mask_secrets(text) + "\n")
-        self.stream.flush()
-
-    def step_started(self, index: int, step_id: str, label: str) -> None:
-        return None
-
-    def step_finished(self, result: StepResult) -> None:
-        self._emit(result.to_json())
-
-    def log(self, level: str, message: str) -> None:
-        self._emit({"event": "log", "level": level, "message": message})
-
-    def run_finished(self, result: RunResult) -> None:
-        self._emit(result.to_json())

@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import Any
 
 from runner.engine.values import plain
-from runner.errors import ExitCode
+from runner.errors import ExitCode, exit_code_of
 from runner.playbook.values import Value
 
 __all__ = ["ExitCode", "RunResult", "StepResult", "StepStatus"]
@@ -66,13 +66,23 @@ class RunResult:
     duration: float = 0.0
     error: str | None = None  # a failure outside any step (daemon unreachable, timeout)
     unknown_send: bool = False
+    # the exit code ``error`` calls for, when it is not a plain failure (a damaged ledger: 2)
+    error_code: ExitCode = ExitCode.FAILED
 
     @property
     def exit_code(self) -> ExitCode:
         if self.unknown_send:
             return ExitCode.UNKNOWN_SEND
+        if self.error:
+            return max(ExitCode.FAILED, self.error_code)
         failed = any(s.status is StepStatus.FAILED and not s.tolerated for s in self.steps)
-        return ExitCode.FAILED if failed or self.error else ExitCode.OK
+        return ExitCode.FAILED if failed else ExitCode.OK
+
+    def fail(self, error: BaseException, message: str | None = None) -> None:
+        """Note a failure outside any step; the first one is kept, with its exit code."""
+        if self.error is None:
+            self.error = message or str(error)
+            self.error_code = exit_code_of(error)
 
     def counts(self) -> dict[str, int]:
         counted = {status.value: 0 for status in StepStatus}

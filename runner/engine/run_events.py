@@ -41,12 +41,29 @@ def _events(result: RunResult, wanted: list[str]) -> list[dict[str, Any]]:
 
 
 async def notify_run(run: Run, result: RunResult) -> None:
+    """Post the run's events; whatever goes wrong here is logged, never raised (the run,
+    and maybe a send, already happened). An empty webhook URL turns the hook off."""
     notify = run.scope.playbook.notify
     if notify is None or run.scope.planning:
         return
-    url = run.values.render_text(notify.webhook)
-    for event in _events(result, list(notify.on)):
+    try:
+        url = run.values.render_text(notify.webhook)
+    except Exception as error:
+        log.warning("notify: no events posted (%s: %s)", type(error).__name__, error)
+        return
+    if not url.strip():
+        log.warning("notify: the webhook URL is empty, so no events are posted")
+        return
+    events: list[dict[str, Any]] = []
+    for kind in notify.on:  # one kind that cannot be built must not stop the others
+        try:
+            events += _events(result, [kind])
+        except Exception as error:
+            log.warning("notify (%s events): %s: %s", kind, type(error).__name__, error)
+    for event in events:
         try:
             await post_event(url, event, sleep=run.scope.sleep)
         except WebhookError as error:
             log.warning("notify (%s event): %s", event["event"], error)
+        except Exception as error:  # a bug of ours: the next event may still go out
+            log.warning("notify (%s event): %s: %s", event["event"], type(error).__name__, error)

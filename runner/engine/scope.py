@@ -13,10 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Literal
 
 from runner.client import WAIaaSClient
@@ -28,7 +28,9 @@ from runner.playbook import Amount, EvalContext, Expression, Facts, Playbook, Te
 from runner.playbook import evaluate as evaluate_expression
 from runner.playbook import render as render_template
 from runner.playbook.amounts import AmountError, parse_amount_text
+from runner.playbook.facts import referenced
 from runner.playbook.limits import Limits
+from runner.playbook.scalars import is_plain_number
 from runner.playbook.values import Value, format_value
 
 __all__ = [
@@ -57,6 +59,7 @@ class RunScope:
     mode: Mode = "run"
     config_limits: Limits = field(default_factory=Limits)
     scheduled_for: datetime | None = None
+    sandbox_url: str | None = None  # --sandbox: where its control endpoints are
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     facts: Facts = field(init=False)
@@ -136,9 +139,11 @@ class Tallies:
 @dataclass
 class Projections:
     """Plan mode: smallest-unit changes planned sends would make, per (wallet, network,
-    symbol), so a later read shows the balance the run would see."""
+    symbol), so a later read shows the balance the run would see; and the steps whose
+    outputs only a run can know (a wait waits for nothing in a plan)."""
 
     changes: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    unknown: set[str] = field(default_factory=set)
 
     def of(self, wallet_id: str | None, network: str | None, symbol: str) -> int:
         return self.changes.get((wallet_id or "", network or "", symbol), 0)
@@ -170,10 +175,20 @@ class StepScope:
     def render_text(self, template: Template) -> str:
         return self.values.render_text(template)
 
+    def known_only_in_a_run(self, expressions: Iterable[Expression]) -> list[str]:
+        """In a plan, the steps these expressions read whose outputs only a run knows."""
+        if not self.run.planning:
+            return []
+        read = {name for e in expressions for root, name in referenced(e) if root == "steps"}
+        return sorted(read & self.projections.unknown)
+
     def log(self, level: str, message: str) -> None:
-        log.log(logging.getLevelName(level.upper()), "%s: %s", self.step_id, message)
-        if self.on_log is not None:
-            self.on_log(level, message)
+        """To the run's reporter when it has one (printed once), else to the log."""
+        if self.on_log is None:
+            log.log(logging.getLevelName(level.upper()), "%s: %s", self.step_id, message)
+            return
+        log.debug("%s: %s: %s", self.step_id, level, message)
+        self.on_log(level, message)
 
 
 class Run:
@@ -223,8 +238,11 @@ def parse_var_override(name: str, text: str, current: Value, facts: Facts) -> Va
             raise UsageError(f"--var {name}: expected true or false, got {text!r}")
         return text.lower() == "true"
     if isinstance(current, Decimal):
-        try:
-            return Decimal(text)
-        except InvalidOperation:
-            raise UsageError(f"--var {name}: expected a number, got {text!r}") from None
+        # the playbook's own rule for numbers: plain decimal digits, read as written
+        # (Decimal() alone would take "NaN", "Infinity", "1e999999" and "1_000")
+        if not is_plain_number(text):
+            raise UsageError(
+                f"--var {name}: expected a number in plain decimal digits, got {text!r}"
+            )
+        return Decimal(text)
     return text

@@ -25,13 +25,19 @@ from runner.ledger import (
     CapExceeded,
     DailyCap,
     Ledger,
+    LedgerError,
     SendIntent,
     SendState,
     Verdict,
     reconcile,
 )
 
-__all__ = ["RECONCILE_GRACE_SECONDS", "Accepted", "send_exactly_once"]
+__all__ = [
+    "RECONCILE_GRACE_SECONDS",
+    "Accepted",
+    "send_exactly_once",
+    "wait_for_interrupted_request",
+]
 
 # The daemon inserts a send's row within milliseconds of reading it; two seconds leave a
 # wide margin before an absence is taken as proof.
@@ -108,11 +114,36 @@ async def _settle_earlier_attempt(
     if intent.state is SendState.UNKNOWN:
         raise SendStateUnknown(intent.key, intent.note or "an earlier attempt was not settled")
     if intent.state is SendState.INTENDED:  # the process stopped between intent and answer
-        # Its request may still be in flight: judge only once it would have timed out.
-        settled = intent.intended_at + scope.run.client.timeout + RECONCILE_GRACE_SECONDS
-        await scope.run.sleep(max(0.0, settled - scope.run.clock()))
+        await _wait_until_settled(scope, intent)
         return await _reconcile(scope, ledger, intent, "an earlier attempt was interrupted")
     return None
+
+
+async def _wait_until_settled(scope: StepScope, intent: SendIntent) -> float:
+    """An interrupted request may still be in flight: it is judged only once it would have
+    timed out. Returns how long that took."""
+    settled = intent.intended_at + scope.run.client.timeout + RECONCILE_GRACE_SECONDS
+    wait = max(0.0, settled - scope.run.clock())
+    if wait:
+        await scope.run.sleep(wait)
+    return wait
+
+
+async def wait_for_interrupted_request(scope: StepScope) -> None:
+    """Before a send step's own ``timeout:`` starts: if an earlier attempt of this key was
+    interrupted mid-request, wait until that request would have timed out, so the wait
+    does not count against the step (a step timeout shorter than the request timeout
+    would otherwise stop every early --resume again)."""
+    intent = scope.run.ledger.send(str(scope.send_key))
+    if intent is None or intent.state is not SendState.INTENDED:
+        return
+    waited = await _wait_until_settled(scope, intent)
+    if waited:
+        scope.log(
+            "info",
+            f"an earlier attempt of send {intent.key} was interrupted mid-request; waited "
+            f"{waited:.1f}s until it would have timed out (not counted against the step)",
+        )
 
 
 async def _post(
@@ -126,12 +157,18 @@ async def _post(
         await scope.run.sleep(RECONCILE_GRACE_SECONDS)
         return await _reconcile(scope, ledger, intent, error.message)
     except WAIaaSError as error:  # the daemon refused, or the request never left
-        ledger.mark_not_sent(intent.key, str(error))
+        try:
+            ledger.mark_not_sent(intent.key, str(error))
+        except LedgerError as failure:  # still "intended": --resume checks the list first
+            raise StepFailed(
+                f"the daemon refused the send: {error}; nothing was sent, but the ledger "
+                f"could not record that ({failure})"
+            ) from None
         raise StepFailed(f"the daemon refused the send: {error}") from None
     failpoint("after-answer")
     try:
         ledger.mark_accepted(intent.key, sent.id, sent.status.value)
-    except sqlite3.Error as error:  # the transfer exists: say which one, whatever happens
+    except (LedgerError, sqlite3.IntegrityError) as error:  # the transfer exists: say which
         raise SendStateUnknown(
             intent.key,
             f"the daemon accepted it as transaction {sent.id}, but the ledger could not "
@@ -143,17 +180,29 @@ async def _post(
 async def _reconcile(
     scope: StepScope, ledger: Ledger, intent: SendIntent, cause: str
 ) -> Accepted | None:
-    claimed = ledger.claimed_tx_ids()
-    verdict = await reconcile(scope.run.client, intent, claimed=claimed)
-    if verdict.verdict is Verdict.FOUND and verdict.transaction is not None:
-        tx = verdict.transaction
-        ledger.mark_accepted(intent.key, tx.id, tx.status.value, note=f"adopted: {cause}")
-        scope.log("warning", f"{cause}; the daemon had created it: adopted {tx.id}")
-        return Accepted(tx.id, tx.status.value, adopted=True)
-    if verdict.verdict is Verdict.ABSENT:
-        ledger.mark_not_sent(intent.key, f"{cause}; {verdict.reason}")
-        scope.log("warning", f"{cause}; the daemon holds no such transaction")
-        return None
-    note = f"{cause}; {verdict.reason}"
-    ledger.mark_unknown(intent.key, note)
+    """Judge an ambiguous attempt from the daemon's list. The request may have created a
+    transaction, so a ledger failure here leaves the send unknown (exit 3), never failed."""
+    found: str | None = None
+    try:
+        verdict = await reconcile(scope.run.client, intent, claimed=ledger.claimed_tx_ids())
+        if verdict.verdict is Verdict.FOUND and verdict.transaction is not None:
+            tx = verdict.transaction
+            found = tx.id
+            ledger.mark_accepted(intent.key, tx.id, tx.status.value, note=f"adopted: {cause}")
+            scope.log("warning", f"{cause}; the daemon had created it: adopted {tx.id}")
+            return Accepted(tx.id, tx.status.value, adopted=True)
+        if verdict.verdict is Verdict.ABSENT:
+            ledger.mark_not_sent(intent.key, f"{cause}; {verdict.reason}")
+            scope.log("warning", f"{cause}; the daemon holds no such transaction")
+            return None
+        note = f"{cause}; {verdict.reason}"
+        ledger.mark_unknown(intent.key, note)
+    except (LedgerError, sqlite3.IntegrityError) as error:
+        said = f"{cause}; the ledger failed while settling it ({error})"
+        if found is not None:
+            said += (
+                f"; the daemon holds it as transaction {found}: "
+                f"`waiaas-run resolve {intent.key} --tx {found}`"
+            )
+        raise SendStateUnknown(intent.key, said) from None
     raise SendStateUnknown(intent.key, note)

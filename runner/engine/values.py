@@ -9,7 +9,7 @@ from typing import Any
 
 from runner.playbook import Amount
 from runner.playbook.amounts import format_decimal
-from runner.playbook.values import Value
+from runner.playbook.values import SmallestUnits, Value
 
 __all__ = ["decode", "encode", "plain"]
 
@@ -18,6 +18,8 @@ def encode(value: Value) -> Any:
     """Lossless JSON: amounts, numbers and times keep their type through the ledger."""
     if isinstance(value, Amount):
         return {"$amount": format_decimal(value.value), "symbol": value.symbol}
+    if isinstance(value, SmallestUnits):
+        return {"$units": str(value)}
     if isinstance(value, Decimal):
         return {"$decimal": str(value)}
     if isinstance(value, datetime):
@@ -33,6 +35,8 @@ def decode(data: Any) -> Value:
     if isinstance(data, dict):
         if "$amount" in data:
             return Amount(Decimal(data["$amount"]), data["symbol"])
+        if "$units" in data:
+            return SmallestUnits(data["$units"])
         if "$decimal" in data:
             return Decimal(data["$decimal"])
         if "$time" in data:
@@ -46,10 +50,13 @@ def decode(data: Any) -> Value:
 
 
 def plain(value: Value) -> Any:
-    """JSON for output: amounts read "0.08 ETH"; a number that a JSON reader could round
-    (fractional, or an integer past 2**53 such as a wei amount) is written as a string."""
+    """JSON for output: amounts read "0.08 ETH"; smallest units are always a string of
+    digits; another number that a JSON reader could round (fractional, or an integer past
+    2**53) is written as a string."""
     if isinstance(value, Amount):
         return str(value)
+    if isinstance(value, SmallestUnits):
+        return str(int(value))
     if isinstance(value, Decimal):
         exact_in_json = value == value.to_integral_value() and abs(value) < 2**53
         return int(value) if exact_in_json else format_decimal(value)

@@ -4,6 +4,7 @@ what already happened (a webhook that is down must not hide a send)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -11,12 +12,16 @@ import httpx
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from runner.errors import RunnerError
+from runner.secrets import mask_secrets
 
 __all__ = ["WebhookError", "post_event"]
 
 
 class WebhookError(RunnerError):
     """A webhook could not be delivered (the message never quotes its URL)."""
+
+
+_HEADERS = {"User-Agent": "waiaas-runner", "Content-Type": "application/json"}
 
 
 def _transient(error: BaseException) -> bool:
@@ -38,6 +43,7 @@ async def post_event(
 ) -> None:
     """POST ``event`` as JSON; raises :class:`WebhookError` once it cannot be delivered.
     Messages never quote the URL (a webhook URL often carries a secret)."""
+    body = mask_secrets(json.dumps(event, default=str)).encode()  # no token leaves in an event
     try:
         async with httpx.AsyncClient(timeout=timeout) as http:
             async for attempt in AsyncRetrying(
@@ -48,9 +54,7 @@ async def post_event(
                 reraise=True,
             ):
                 with attempt:
-                    response = await http.post(
-                        url, json=event, headers={"User-Agent": "waiaas-runner"}
-                    )
+                    response = await http.post(url, content=body, headers=_HEADERS)
                     response.raise_for_status()
     except httpx.HTTPStatusError as error:
         raise WebhookError(f"the webhook answered HTTP {error.response.status_code}") from None

@@ -1,10 +1,14 @@
 """Exactly-once bookkeeping: the run ledger and reconciliation after ambiguous sends."""
 
+from runner.ledger.health import LedgerReport
 from runner.ledger.reconcile import Reconciliation, Verdict, reconcile
 from runner.ledger.records import (
     CapExceeded,
     DailyCap,
+    LedgerBusy,
+    LedgerDamaged,
     LedgerError,
+    LedgerWriteFailed,
     RunRecord,
     SendIntent,
     SendState,
@@ -16,7 +20,11 @@ __all__ = [
     "CapExceeded",
     "DailyCap",
     "Ledger",
+    "LedgerBusy",
+    "LedgerDamaged",
     "LedgerError",
+    "LedgerReport",
+    "LedgerWriteFailed",
     "Reconciliation",
     "RunRecord",
     "SendIntent",

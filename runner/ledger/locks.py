@@ -11,6 +11,8 @@ from pathlib import Path
 
 from filelock import AsyncFileLock, FileLock
 
+from runner.ledger.records import LedgerError
+
 __all__ = [
     "async_playbook_lock",
     "playbook_lock",
@@ -22,7 +24,17 @@ __all__ = [
 
 def _folder(ledger_path: Path) -> Path:
     folder = ledger_path.parent / "locks"
-    folder.mkdir(exist_ok=True)
+    try:
+        folder.mkdir(exist_ok=True)
+    except FileExistsError:
+        raise LedgerError(
+            f"the lock folder {folder} is a file, not a folder: move it away (nothing in "
+            "it is needed), then run again; nothing was done"
+        ) from None
+    except OSError as error:
+        raise LedgerError(
+            f"cannot create the lock folder {folder} ({error.strerror or error}); nothing was done"
+        ) from None
     return folder
 
 

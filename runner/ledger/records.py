@@ -14,7 +14,10 @@ from runner.errors import ExitCode, RunnerError
 __all__ = [
     "CapExceeded",
     "DailyCap",
+    "LedgerBusy",
+    "LedgerDamaged",
     "LedgerError",
+    "LedgerWriteFailed",
     "RunRecord",
     "SendIntent",
     "SendState",
@@ -28,6 +31,22 @@ class LedgerError(RunnerError):
     """The ledger file cannot be opened or written (a path or permission problem)."""
 
     exit_code = ExitCode.INVALID
+
+
+class LedgerDamaged(LedgerError):
+    """SQLite found the file damaged: nothing more may be sent with this ledger."""
+
+
+class LedgerWriteFailed(LedgerError):
+    """A write did not reach the file (disk full, I/O error, read-only)."""
+
+    exit_code = ExitCode.FAILED
+
+
+class LedgerBusy(LedgerError):
+    """Another process held the ledger's write lock for longer than the busy timeout."""
+
+    exit_code = ExitCode.FAILED
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ Amounts are stored as decimal text: wei amounts overflow SQLite's 64-bit integer
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
@@ -17,12 +18,15 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from runner.client import TransferRequest
+from runner.ledger.connection import connect, failure
+from runner.ledger.health import check_newest
 from runner.ledger.records import (
     CapExceeded,
     DailyCap,
+    LedgerBusy,
     LedgerError,
     RunRecord,
     SendIntent,
@@ -31,50 +35,36 @@ from runner.ledger.records import (
     intent_from_row,
     spent,
 )
+from runner.secrets import mask_secrets, mask_values
 
 __all__ = ["Ledger", "default_ledger_path"]
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    run_id TEXT PRIMARY KEY,
-    playbook TEXT NOT NULL,
-    scheduled_for REAL,
-    started_at REAL NOT NULL,
-    finished_at REAL,
-    status TEXT NOT NULL,
-    exit_code INTEGER
-);
-CREATE INDEX IF NOT EXISTS runs_by_playbook ON runs (playbook, started_at);
-CREATE TABLE IF NOT EXISTS steps (
-    run_id TEXT NOT NULL REFERENCES runs (run_id),
-    step_id TEXT NOT NULL,
-    status TEXT NOT NULL,
-    output TEXT,
-    error TEXT,
-    started_at REAL NOT NULL,
-    finished_at REAL NOT NULL,
-    PRIMARY KEY (run_id, step_id)
-);
-CREATE TABLE IF NOT EXISTS sends (
-    key TEXT PRIMARY KEY,
-    run_id TEXT NOT NULL,
-    playbook TEXT NOT NULL,
-    step_id TEXT NOT NULL,
-    wallet_id TEXT,
-    network TEXT,
-    to_address TEXT NOT NULL,
-    amount_raw TEXT NOT NULL,
-    symbol TEXT NOT NULL,
-    request TEXT NOT NULL,
-    state TEXT NOT NULL,
-    tx_id TEXT UNIQUE,
-    tx_status TEXT,
-    note TEXT,
-    intended_at REAL NOT NULL,
-    updated_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS sends_by_symbol ON sends (symbol, intended_at);
-"""
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _guarded(
+    doing: str,
+) -> Callable[[Callable[Concatenate[Ledger, P], R]], Callable[Concatenate[Ledger, P], R]]:
+    """Turn SQLite's errors in a ledger method into a :class:`LedgerError` saying what was
+    being done; after damage or a failed write the ledger refuses to record new sends."""
+
+    def wrap(method: Callable[Concatenate[Ledger, P], R]) -> Callable[Concatenate[Ledger, P], R]:
+        @functools.wraps(method)
+        def guarded(self: Ledger, /, *args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return method(self, *args, **kwargs)
+            except sqlite3.IntegrityError:
+                raise  # a rule of the schema said no (a claimed id): the caller's to judge
+            except sqlite3.Error as error:
+                problem = failure(error, self.path, doing)
+                if not isinstance(problem, LedgerBusy):
+                    self.broken = problem
+                raise problem from None
+
+        return guarded
+
+    return wrap
 
 
 def default_ledger_path(environ: Mapping[str, str] | None = None) -> Path:
@@ -91,20 +81,18 @@ class Ledger:
     """One SQLite file; every write is its own committed transaction."""
 
     def __init__(self, path: Path | str, *, clock: Callable[[], float] = time.time) -> None:
+        """Open (or create) the ledger and check its newest part; raises
+        :class:`LedgerError` (:class:`LedgerDamaged` for a damaged file)."""
         self.path = Path(path)
         self._clock = clock
+        # The first damage or failed write seen: no send is recorded after it.
+        self.broken: LedgerError | None = None
+        self._db = connect(self.path)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
-            self._db.execute("PRAGMA journal_mode=WAL")
-        except (OSError, sqlite3.Error) as error:
-            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
-            raise LedgerError(f"cannot open the ledger {self.path}: {reason}") from None
-        self._db.row_factory = sqlite3.Row
-        # Step records survive a crash of this process (WAL); send intents also survive a
-        # power cut: their writes switch to FULL (an fsync each), see _write(durable=True).
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+            check_newest(self._db)
+        except sqlite3.Error as error:
+            self._db.close()
+            raise failure(error, self.path, "checking it on open") from None
 
     def close(self) -> None:
         self._db.close()
@@ -123,16 +111,22 @@ class Ledger:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
         finally:
             if durable:
                 self._db.execute("PRAGMA synchronous=NORMAL")
 
+    def _refuse_if_broken(self) -> None:
+        if self.broken is not None:
+            raise LedgerError(f"{self.broken} (no new send is recorded after that)")
+
     # -- runs and steps ------------------------------------------------------------------
 
+    @_guarded("recording the start of the run")
     def begin_run(self, playbook: str, run_id: str, scheduled_for: float | None = None) -> None:
         with self._write() as db:
             db.execute(
@@ -142,6 +136,7 @@ class Ledger:
                 (run_id, playbook, scheduled_for, self._clock()),
             )
 
+    @_guarded("recording the end of the run")
     def finish_run(self, run_id: str, status: str, exit_code: int) -> None:
         with self._write() as db:
             db.execute(
@@ -149,10 +144,12 @@ class Ledger:
                 (self._clock(), status, exit_code, run_id),
             )
 
+    @_guarded("reading a run")
     def run(self, run_id: str) -> RunRecord | None:
         row = self._db.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         return None if row is None else RunRecord(**dict(row))
 
+    @_guarded("reading the last run")
     def last_run(self, playbook: str) -> RunRecord | None:
         row = self._db.execute(
             "SELECT * FROM runs WHERE playbook = ? ORDER BY started_at DESC LIMIT 1",
@@ -165,6 +162,7 @@ class Ledger:
         last = self.last_run(playbook)
         return last if last is not None and last.status != "ok" else None
 
+    @_guarded("reading runs")
     def runs(self, playbook: str | None = None, limit: int = 50) -> list[RunRecord]:
         query = "SELECT * FROM runs"
         args: tuple[Any, ...] = ()
@@ -174,6 +172,7 @@ class Ledger:
         rows = self._db.execute(query + " ORDER BY started_at DESC LIMIT ?", (*args, limit))
         return [RunRecord(**dict(row)) for row in rows]
 
+    @_guarded("recording step results")
     def save_steps(self, records: list[StepRecord], run_id: str) -> None:
         """Several step results in one transaction (a run buffers its read steps)."""
         with self._write() as db:
@@ -184,8 +183,8 @@ class Ledger:
                         run_id,
                         record.step_id,
                         record.status,
-                        None if record.output is None else json.dumps(record.output, default=str),
-                        record.error,
+                        _masked_json(record.output),
+                        None if record.error is None else mask_secrets(record.error),
                         record.started_at,
                         record.finished_at,
                     )
@@ -193,6 +192,7 @@ class Ledger:
                 ],
             )
 
+    @_guarded("reading step results")
     def steps(self, run_id: str) -> dict[str, StepRecord]:
         rows = self._db.execute(
             "SELECT * FROM steps WHERE run_id = ? ORDER BY started_at", (run_id,)
@@ -211,6 +211,7 @@ class Ledger:
 
     # -- send intents --------------------------------------------------------------------
 
+    @_guarded("recording a send intent")
     def intend_send(
         self,
         *,
@@ -245,20 +246,33 @@ class Ledger:
         assert intent is not None
         return intent
 
+    @_guarded("reading a send intent")
     def send(self, key: str) -> SendIntent | None:
         row = self._db.execute("SELECT * FROM sends WHERE key = ?", (key,)).fetchone()
         return None if row is None else intent_from_row(row)
 
-    def sends(self, *, playbook: str | None = None, run_id: str | None = None) -> list[SendIntent]:
+    @_guarded("reading send intents")
+    def sends(
+        self,
+        *,
+        playbook: str | None = None,
+        run_id: str | None = None,
+        state: SendState | None = None,
+    ) -> list[SendIntent]:
+        """Send intents, oldest first; by run and by state through an index (a run asks for
+        the unsettled ones every time, so that must not read years of sends)."""
         query, args = "SELECT * FROM sends WHERE 1 = 1", list[str]()
         if playbook is not None:
             query, args = query + " AND playbook = ?", [*args, playbook]
         if run_id is not None:
             query, args = query + " AND run_id = ?", [*args, run_id]
+        if state is not None:
+            query, args = query + " AND state = ?", [*args, state.value]
         return [
             intent_from_row(row) for row in self._db.execute(query + " ORDER BY intended_at", args)
         ]
 
+    @_guarded("recording a new attempt of a send")
     def reopen(
         self, key: str, request: TransferRequest, daily_cap: DailyCap | None = None
     ) -> SendIntent:
@@ -287,7 +301,9 @@ class Ledger:
     def _write_intent(
         self, key: str, request: TransferRequest, cap: DailyCap | None
     ) -> Iterator[sqlite3.Connection]:
-        """A durable write of an intent, refused (nothing written) past the daily cap."""
+        """A durable write of an intent, refused (nothing written) past the daily cap, or
+        once damage or a failed write has been seen."""
+        self._refuse_if_broken()
         with self._write(durable=True) as db:
             if cap is not None:
                 already = spent(db, _symbol_of(request), cap.since, key)
@@ -295,9 +311,11 @@ class Ledger:
                     raise CapExceeded(already)
             yield db
 
+    @_guarded("recording an accepted send")
     def mark_accepted(self, key: str, tx_id: str, tx_status: str, note: str | None = None) -> None:
         self._update(key, state=SendState.ACCEPTED, tx_id=tx_id, tx_status=tx_status, note=note)
 
+    @_guarded("recording a transaction status")
     def record_tx_status(self, tx_id: str, tx_status: str) -> None:
         """Note a transaction's latest status on the intent that owns it, if any."""
         with self._write() as db:
@@ -306,22 +324,28 @@ class Ledger:
                 (tx_status, self._clock(), tx_id),
             )
 
+    @_guarded("recording a send as unknown")
     def mark_unknown(self, key: str, note: str) -> None:
         self._update(key, state=SendState.UNKNOWN, note=note)
 
+    @_guarded("recording a send as not sent")
     def mark_not_sent(self, key: str, note: str) -> None:
         self._update(key, state=SendState.NOT_SENT, note=note)
 
+    @_guarded("reading claimed transactions")
     def claimed_tx_ids(self) -> set[str]:
         rows = self._db.execute("SELECT tx_id FROM sends WHERE tx_id IS NOT NULL")
         return {row["tx_id"] for row in rows}
 
+    @_guarded("reading what was spent")
     def spent_since(self, symbol: str, since: float, *, excluding: str | None = None) -> int:
         """Smallest units of ``symbol`` that may have left since ``since``, in-flight
         included; ``excluding`` leaves out one key (a send judging itself on --resume)."""
         return spent(self._db, symbol, since, excluding)
 
     def _update(self, key: str, **fields: Any) -> None:
+        if isinstance(fields.get("note"), str):  # notes quote errors: never a token
+            fields["note"] = mask_secrets(fields["note"])
         assignments = ", ".join(f"{name} = ?" for name in fields)
         with self._write(durable=True) as db:
             changed = db.execute(
@@ -330,6 +354,11 @@ class Ledger:
             ).rowcount
         if changed != 1:
             raise KeyError(f"no send intent with key {key!r}")
+
+
+def _masked_json(value: dict[str, Any] | None) -> str | None:
+    """A step's output as stored: JSON in which nothing token-shaped survives."""
+    return None if value is None else json.dumps(mask_values(value), default=str)
 
 
 def _symbol_of(request: TransferRequest) -> str:

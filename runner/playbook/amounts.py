@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Context, Decimal, Inexact, InvalidOperation, Overflow, Rounded
+from decimal import Context, Decimal, DecimalException, Inexact, InvalidOperation, Overflow, Rounded
 
 from runner.errors import RunnerError
 
 __all__ = [
+    "MAX_RAW",
     "NATIVE_SYMBOLS",
     "NATIVE_UNITS",
     "Amount",
@@ -76,11 +77,33 @@ NATIVE_UNITS: dict[str, Unit] = {
 # Every scaling goes through this context: a rounding of any kind raises instead of happening.
 EXACT = Context(prec=100, traps=[Inexact, Rounded, Overflow, InvalidOperation])
 MAX_DIGITS = 60
+# No chain holds more smallest units than a uint256 can count (EVM balances are uint256;
+# Solana's and XRPL's limits are far lower), so no amount beyond it can be sent or held.
+MAX_RAW = 2**256 - 1
 
 
 def _places(value: Decimal) -> str:
-    count = max(0, -int(value.normalize(EXACT).as_tuple().exponent))
+    text = format_decimal(value)
+    count = len(text.partition(".")[2])
     return f"{count} decimal place{'' if count == 1 else 's'}"
+
+
+def _whole_units(value: Decimal, exponent: int, what: str) -> Decimal:
+    """``value`` scaled by ``10**exponent``, exactly, and within what a chain can hold.
+
+    Raises :class:`AmountError` (never a decimal trap) for any value that cannot be sent.
+    """
+    if not value.is_finite():
+        raise AmountError(f"{what} is not a number")
+    if value and value.adjusted() + exponent > 78:  # 2**256 has 78 digits
+        raise AmountError(f"{what} is more than any chain can hold (2^256-1 smallest units)")
+    try:
+        raw = value.scaleb(exponent, EXACT)
+    except DecimalException:
+        raise AmountError(f"{what} cannot be written in whole smallest units") from None
+    if abs(raw) > MAX_RAW:
+        raise AmountError(f"{what} is more than any chain can hold (2^256-1 smallest units)")
+    return raw
 
 
 class AmountError(RunnerError, ValueError):
@@ -97,9 +120,18 @@ class Amount:
     def __str__(self) -> str:
         return f"{format_decimal(self.value)} {self.symbol}"
 
+    def check_range(self, decimals: int) -> None:
+        """Raises :class:`AmountError` when no chain could hold this amount."""
+        _whole_units(self.value, decimals, self.short())
+
+    def short(self) -> str:
+        """``str(self)``, or scientific notation when that would be a wall of digits."""
+        text = str(self)
+        return text if len(text) <= 60 else f"{format(self.value, '.6g')} {self.symbol}"
+
     def to_raw(self, decimals: int) -> int:
         """The exact smallest-unit integer; raises :class:`AmountError` if it is not whole."""
-        raw = self.value.scaleb(decimals, EXACT)
+        raw = _whole_units(self.value, decimals, self.short())
         if raw != raw.to_integral_value():
             raise AmountError(
                 f"{self} has {_places(self.value)}; {self.symbol} has only {decimals}"
@@ -108,8 +140,11 @@ class Amount:
 
 
 def format_decimal(value: Decimal) -> str:
-    """``Decimal("0.0500")`` -> ``"0.05"``; never scientific notation."""
-    text = format(value.normalize(EXACT), "f")
+    """``Decimal("0.0500")`` -> ``"0.05"``; never scientific notation, never an exception
+    (exact digit formatting, no arithmetic context involved)."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
 
 
@@ -180,11 +215,11 @@ class UnitTable:
                 raise AmountError(
                     f"token: expects a token symbol such as {unit.symbol!r}, not a sub-unit"
                 )
-            if literal.raw < 0 or len(str(literal.raw)) > MAX_DIGITS:
-                raise AmountError(f"raw must be a whole number from 0 to {MAX_DIGITS} digits")
+            if literal.raw < 0 or literal.raw > MAX_RAW:
+                raise AmountError("raw must be a whole number from 0 to 2^256-1")
             return Amount(Decimal(literal.raw).scaleb(-unit.decimals, EXACT), unit.symbol)
         unit = self.unit(literal.unit)
-        raw = literal.number.scaleb(unit.exponent, EXACT)
+        raw = _whole_units(literal.number, unit.exponent, repr(literal.text))
         if raw != raw.to_integral_value():
             raise AmountError(
                 f"{literal.text!r} has {_places(literal.number)} but {literal.unit} allows only "

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from runner.playbook.addresses import checksum_problem
 from runner.playbook.amounts import NATIVE_UNITS, Amount, AmountError, AmountLiteral, RawAmount
 from runner.playbook.diagnostics import Diagnostic, KeyPath, did_you_mean
 from runner.playbook.evaluate import EvalContext, EvaluationError, evaluate
@@ -52,9 +53,17 @@ class _Checks:
         self.source = source
         self.steps: dict[str, StepInfo] = {}
         self.sent_in_run: dict[str, Amount] = {}  # statically known sends, per symbol
+        self.amount_types: dict[KeyPath, ExprType] = {}  # of templated amount fields
         self.caps = {
             name: {amount.symbol: amount for amount in map(self.static_amount, literals) if amount}
             for name, literals in self.playbook.limits.caps().items()
+        }
+        token = self.playbook.daemon.token
+        self.token_env_names = {"WAIAAS_SESSION_TOKEN"} | {
+            name
+            for p in (token.placeholders if token else [])
+            for root, name in referenced(p.expression)
+            if root == "env"
         }
 
     def run(self) -> Iterator[Diagnostic]:
@@ -85,6 +94,12 @@ class _Checks:
 
     def cap(self, name: str, symbol: str) -> Amount | None:
         return self.caps[name].get(symbol)
+
+    def capped_symbols(self) -> set[str]:
+        return {symbol for by_symbol in self.caps.values() for symbol in by_symbol}
+
+    def amount_type(self, path: KeyPath) -> ExprType | None:
+        return self.amount_types.get(path)
 
     def leaves(self) -> Iterator[tuple[KeyPath, Any]]:
         """Model leaves, with templated vars (kept as text in the model) parsed to templates."""
@@ -148,6 +163,11 @@ class _Checks:
                     ("limits", "allow_to", index),
                     f"{recipient!r} is neither a wallet alias nor an address{hint}",
                 )
+            elif problem := checksum_problem(recipient):
+                yield self.source.diagnostic(("limits", "allow_to", index), problem)
+        for symbol, declared in self.playbook.tokens.items():
+            if declared.address is not None and (problem := checksum_problem(declared.address)):
+                yield self.source.diagnostic(("tokens", symbol, "address"), problem)
 
     def amount(self, path: KeyPath, literal: AmountLiteral | RawAmount) -> Iterator[Diagnostic]:
         try:
@@ -160,13 +180,7 @@ class _Checks:
         (a log line) or sent (a memo)."""
         if path == ("daemon", "token"):
             return
-        token = self.playbook.daemon.token
-        secret = {"WAIAAS_SESSION_TOKEN"} | {
-            name
-            for p in (token.placeholders if token else [])
-            for root, name in referenced(p.expression)
-            if root == "env"
-        }
+        secret = self.token_env_names
         parts = (
             [(leaf, 0)]
             if isinstance(leaf, Expression)
@@ -214,6 +228,7 @@ class _Checks:
         if path[0] == "vars" and leaf.whole is not None:
             self.facts.var_types[str(path[1])] = kind
         if leaf.expect is not None and leaf.expect.kind == "amount":
+            self.amount_types[path] = kind
             yield from self.amount_template(path, leaf, kind)
         elif leaf.expect == STRING and leaf.whole is not None and kind.kind not in _TEXTUAL:
             yield self.located(

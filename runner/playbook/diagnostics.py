@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from runner.errors import ExitCode, RunnerError
+from runner.secrets import mask_secrets
 
 __all__ = [
     "Diagnostic",
@@ -29,13 +29,6 @@ __all__ = [
 ]
 
 KeyPath = tuple[str | int, ...]
-
-_SESSION_TOKEN = re.compile(r"wai_sess_[^\s'\"]*")
-
-
-def mask_secrets(text: str) -> str:
-    """Replaces anything that looks like a session token with its masked prefix."""
-    return _SESSION_TOKEN.sub("wai_sess_…", text)
 
 
 def describe_type(value: object) -> str:
@@ -85,7 +78,11 @@ class Diagnostic:
     message: str
 
     def __post_init__(self) -> None:
+        # everything a diagnostic prints may quote the source: a key, a file name, a value
+        object.__setattr__(self, "file", mask_secrets(self.file))
         object.__setattr__(self, "message", mask_secrets(self.message))
+        masked = tuple(mask_secrets(p) if isinstance(p, str) else p for p in self.path)
+        object.__setattr__(self, "path", masked)
 
     def format(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}"
@@ -119,7 +116,8 @@ class PlaybookError(RunnerError):
 
 
 def render_text(diagnostics: Iterable[Diagnostic]) -> str:
-    return "\n".join(d.format() for d in _ordered(diagnostics))
+    """One line per problem; a token in a key or a value is never printed."""
+    return mask_secrets("\n".join(d.format() for d in _ordered(diagnostics)))
 
 
 def render_json(results: Mapping[str, Sequence[Diagnostic]]) -> str:
@@ -132,6 +130,5 @@ def render_json(results: Mapping[str, Sequence[Diagnostic]]) -> str:
         }
         for file, problems in results.items()
     ]
-    return json.dumps(
-        {"valid": all(f["valid"] for f in files), "files": files}, indent=2, ensure_ascii=False
-    )
+    document = {"valid": all(f["valid"] for f in files), "files": files}
+    return mask_secrets(json.dumps(document, indent=2, ensure_ascii=False))

@@ -27,17 +27,16 @@ def parse_duration(text: str) -> timedelta:
             f"invalid duration {text!r}: write a number and a unit (ms, s, m, h, d), "
             'e.g. "30s", "15m", "1h30m"'
         )
-    total = timedelta()
+    # summed as an integer of milliseconds first: a timedelta overflows (OverflowError) long
+    # before an int does, e.g. for "999999999d999999999d"
+    total_ms = 0
     for number, unit in _PART.findall(compact):
         if len(number) > 9:
             raise DurationError(f"duration {text!r} is too long (at most {MAX_DURATION.days} days)")
-        if unit == "ms":
-            total += timedelta(milliseconds=int(number))
-        else:
-            total += timedelta(seconds=int(number) * _UNIT_SECONDS[unit])
-    if total > MAX_DURATION:
+        total_ms += int(number) * (1 if unit == "ms" else _UNIT_SECONDS[unit] * 1000)
+    if total_ms > MAX_DURATION // timedelta(milliseconds=1):
         raise DurationError(f"duration {text!r} is too long (at most {MAX_DURATION.days} days)")
-    return total
+    return timedelta(milliseconds=total_ms)
 
 
 def seconds_of(delta: timedelta) -> Decimal:

@@ -19,6 +19,7 @@ from decimal import (
     Inexact,
     InvalidOperation,
     Overflow,
+    Underflow,
     localcontext,
 )
 
@@ -28,6 +29,7 @@ from runner.playbook.durations import DurationError, seconds_of
 from runner.playbook.expressions import (
     CONSTANT_NAMES,
     MAX_EXPONENT,
+    MAX_MAGNITUDE,
     Expression,
     Template,
     operator_name,
@@ -42,7 +44,10 @@ MAX_STRING = 10_000
 # Exact for everything an amount can hold; a number beyond 1e999 is an error, not a hang.
 # + - * and ** are exact or fail (Inexact is trapped); only division may round, at 80 digits.
 _ARITHMETIC = Context(
-    prec=80, Emax=999, Emin=-999, traps=[Overflow, DivisionByZero, InvalidOperation, Inexact]
+    prec=80,
+    Emax=999,
+    Emin=-999,
+    traps=[Overflow, Underflow, DivisionByZero, InvalidOperation, Inexact],
 )
 _DIVISION = _ARITHMETIC.copy()
 _DIVISION.traps[Inexact] = False
@@ -83,25 +88,53 @@ def truth(value: Value) -> bool:
 def evaluate(expression: Expression, context: EvalContext) -> Value:
     try:
         with localcontext(_ARITHMETIC):
-            return _Evaluator(context).visit(expression.tree)
+            return _bounded(_Evaluator(context).visit(expression.tree))
     except (ExprTypeError, AmountError, DurationError) as error:
         raise EvaluationError(f"{expression.source}: {error}") from None
     except DecimalException as error:
         reason = {
             Inexact: "result has more than 80 significant digits",
             Overflow: "number too large",
+            Underflow: f"number too small (numbers are 0 or at least 1e-{MAX_MAGNITUDE} in size)",
             DivisionByZero: "division by zero",
         }.get(type(error), "invalid arithmetic")
         raise EvaluationError(f"{expression.source}: {reason}") from None
     except EvaluationError as error:
         raise EvaluationError(f"{expression.source}: {error}") from None
+    except OverflowError:  # a conversion outside Decimal's own traps: never a traceback
+        raise EvaluationError(f"{expression.source}: number too large") from None
+
+
+def _bounded(value: Value) -> Value:
+    """Every result obeys the bounds the literals do, whatever computed it (a function, a
+    step output): a number within 1e-999 .. 1e999, text up to 10,000 characters."""
+    number = value.value if isinstance(value, Amount) else value
+    if isinstance(number, Decimal) and not isinstance(number, bool):
+        if not number.is_finite():
+            raise EvaluationError("result is not a number")
+        if number and not -MAX_MAGNITUDE <= number.adjusted() <= MAX_MAGNITUDE:
+            raise EvaluationError(
+                f"result out of range: numbers are 0 or between 1e-{MAX_MAGNITUDE} "
+                f"and 1e{MAX_MAGNITUDE} in size"
+            )
+    elif isinstance(value, str) and len(value) > MAX_STRING:
+        raise EvaluationError(f"text longer than {MAX_STRING} characters")
+    return value
 
 
 def render(template: Template, context: EvalContext) -> Value:
-    """A single whole placeholder keeps its value's type; anything else becomes text."""
+    """A single whole placeholder keeps its value's type; anything else becomes text.
+
+    Either way the text it reads as is bounded, so a log line or a memo built from one
+    placeholder is as bounded as one with text around it.
+    """
     whole = template.whole
     if whole is not None:
-        return evaluate(whole.expression, context)
+        value = evaluate(whole.expression, context)
+        composite = isinstance(value, Sequence | Mapping) and not isinstance(value, str)
+        if composite and len(format_value(value)) > MAX_STRING:
+            raise EvaluationError(f"rendered text longer than {MAX_STRING} characters")
+        return value
     pieces = [
         part if isinstance(part, str) else format_value(evaluate(part.expression, context))
         for part in template.parts
@@ -219,8 +252,11 @@ class _Evaluator:
             if isinstance(right, datetime):
                 return seconds_of(left - right)
             assert isinstance(right, Decimal)
-            shift = timedelta(seconds=float(right))  # durations may be float; amounts never are
-            return left + shift if op == "+" else left - shift
+            try:
+                shift = timedelta(seconds=float(right))  # durations may be float; amounts never
+                return left + shift if op == "+" else left - shift
+            except (OverflowError, ValueError):  # beyond what a datetime can hold
+                raise EvaluationError("time out of range (years 1 to 9999)") from None
         assert isinstance(left, Decimal) and isinstance(right, Decimal)
         return _arithmetic(op, left, right)
 

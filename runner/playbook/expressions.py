@@ -25,6 +25,7 @@ from runner.playbook.functions import FUNCTIONS
 __all__ = [
     "CONSTANT_NAMES",
     "MAX_DEPTH",
+    "MAX_MAGNITUDE",
     "MAX_NODES",
     "MAX_SOURCE",
     "ROOTS",
@@ -38,6 +39,7 @@ MAX_SOURCE = 1000  # characters of one expression
 MAX_NODES = 200  # syntax-tree nodes of one expression
 MAX_DEPTH = 32  # nesting of one expression
 MAX_EXPONENT = 100  # of **, so no expression can build a huge number
+MAX_MAGNITUDE = 999  # every number, written or computed, is 0 or within 1e-999 .. 1e999
 
 ROOTS = ("vars", "steps", "env", "run")
 CONSTANT_NAMES: dict[str, bool | None] = {"true": True, "false": False, "null": None}
@@ -114,9 +116,24 @@ class Expression:
 
     source: str
     tree: ast.expr = field(compare=False, repr=False)
+    # (root, first field) pairs it reads, e.g. ("vars", "floor"): collected while checking
+    references: frozenset[tuple[str, str]] = field(default=frozenset(), compare=False, repr=False)
 
     @classmethod
     def parse(cls, source: str) -> Expression:
+        """Parses and checks ``source``. Results are shared by text: a parsed expression is
+        never changed afterwards, and the same ones recur across the files of a validate."""
+        cached = _PARSED.get(source)
+        if cached is not None:
+            return cached
+        parsed = cls._parse(source)
+        if len(_PARSED) >= _CACHE_LIMIT:
+            _PARSED.clear()
+        _PARSED[source] = parsed
+        return parsed
+
+    @classmethod
+    def _parse(cls, source: str) -> Expression:
         text = source.strip()
         lead = len(source) - len(source.lstrip())
         if not text:
@@ -136,11 +153,12 @@ class Expression:
             raise ExpressionError(f"expression syntax error: {error.msg}", lead + offset) from None
         except (RecursionError, MemoryError, ValueError):
             raise ExpressionError("expression nested too deeply or too large", lead) from None
+        allow_list = _AllowList(text)
         try:
-            _AllowList(text).check(tree.body, 1)
+            allow_list.check(tree.body, 1)
         except ExpressionError as error:
             raise ExpressionError(error.message, lead + error.offset) from None
-        return cls(text, tree.body)
+        return cls(text, tree.body, frozenset(allow_list.references))
 
     def offset_of(self, node: ast.AST) -> int:
         return node_offset(self.source, node)
@@ -152,6 +170,7 @@ class _AllowList:
     def __init__(self, source: str) -> None:
         self.source = source
         self.nodes = 0
+        self.references: set[tuple[str, str]] = set()
 
     def fail(self, node: ast.AST, message: str) -> ExpressionError:
         return ExpressionError(message, node_offset(self.source, node))
@@ -235,6 +254,10 @@ class _AllowList:
             current = current.value
         if not isinstance(current, ast.Name) or current.id not in ROOTS:
             raise self.fail(node, "member access is only allowed on vars, steps, env and run")
+        first = node
+        while isinstance(first.value, ast.Attribute):
+            first = first.value
+        self.references.add((current.id, first.attr))
 
     def constant(self, node: ast.Constant) -> None:
         value = node.value
@@ -247,10 +270,17 @@ class _AllowList:
             if re.fullmatch(r"[0-9][0-9_]*(\.[0-9_]*)?([eE][+-]?[0-9]+)?|\.[0-9_]+", text) is None:
                 raise self.fail(node, f"number {text!r} not allowed: write decimal digits")
             try:
-                # exact decimal from the source text; the tree is only ever read by our evaluator
-                node.value = Decimal(text)  # type: ignore[assignment]
+                number = Decimal(text)
             except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
                 raise self.fail(node, f"invalid number {text!r}") from None
+            if number and not -MAX_MAGNITUDE <= number.adjusted() <= MAX_MAGNITUDE:
+                raise self.fail(
+                    node,
+                    f"number {text!r} out of range: numbers are 0 or between "
+                    f"1e-{MAX_MAGNITUDE} and 1e{MAX_MAGNITUDE} in size",
+                )
+            # exact decimal from the source text; the tree is only ever read by our evaluator
+            node.value = number  # type: ignore[assignment]
             return
         raise self.fail(node, f"{type(value).__name__} literals not allowed in expressions")
 
@@ -262,6 +292,9 @@ class Placeholder:
 
 
 _OPEN, _CLOSE = "${{", "}}"
+_CACHE_LIMIT = 20_000  # distinct texts per cache; cleared when full
+_PARSED: dict[str, Expression] = {}
+_TEMPLATES: dict[tuple[str, ExprType | None], Template] = {}
 
 
 @dataclass(frozen=True)
@@ -278,6 +311,18 @@ class Template:
 
     @classmethod
     def parse(cls, source: str, expect: ExprType | None = None) -> Template:
+        """Parses ``source`` (shared by text and expected type, like expressions)."""
+        cached = _TEMPLATES.get((source, expect))
+        if cached is not None:
+            return cached
+        parsed = cls._parse(source, expect)
+        if len(_TEMPLATES) >= _CACHE_LIMIT:
+            _TEMPLATES.clear()
+        _TEMPLATES[(source, expect)] = parsed
+        return parsed
+
+    @classmethod
+    def _parse(cls, source: str, expect: ExprType | None) -> Template:
         parts: list[str | Placeholder] = []
         position = 0
         while (start := source.find(_OPEN, position)) >= 0:

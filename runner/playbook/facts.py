@@ -5,7 +5,6 @@ Computed once after the models validate; the checks, the type checker and the en
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -40,11 +39,7 @@ def walk(value: Any, path: KeyPath = ()) -> Iterator[tuple[KeyPath, Any]]:
 
 def referenced(expression: Expression) -> set[tuple[str, str]]:
     """``(root, first field)`` pairs the expression reads, e.g. ``("vars", "floor")``."""
-    found: set[tuple[str, str]] = set()
-    for node in ast.walk(expression.tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-            found.add((node.value.id, node.attr))
-    return found
+    return set(expression.references)
 
 
 def templates_in(value: Any) -> Iterator[Expression]:

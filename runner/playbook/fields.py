@@ -31,9 +31,11 @@ __all__ = [
     "AmountValue",
     "Condition",
     "Duration",
+    "FormatVersion",
     "Identifier",
     "Model",
     "NetworkName",
+    "OptionalCondition",
     "StaticAmount",
     "TemplateText",
     "TextValue",
@@ -160,6 +162,13 @@ TextValue = Annotated[
 
 
 def _condition(value: object) -> Expression:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        # `if:` with nothing after it must not quietly mean "always": say so
+        raise _error(
+            "condition_empty",
+            "empty condition: write an expression (e.g. steps.agent.amount < vars.floor), "
+            "true or false",
+        )
     if isinstance(value, bool):
         return Expression.parse("true" if value else "false")
     if not isinstance(value, str):
@@ -175,15 +184,34 @@ def _condition(value: object) -> Expression:
     return parsed
 
 
-Condition = Annotated[
-    Expression,
-    PlainValidator(_condition),
-    WithJsonSchema(
-        {
-            "type": ["string", "boolean"],
-            "description": "an expression, e.g. steps.agent.amount < vars.floor",
-        }
-    ),
+_CONDITION_SCHEMA = WithJsonSchema(
+    {
+        "type": ["string", "boolean"],
+        "minLength": 1,
+        "description": "an expression, e.g. steps.agent.amount < vars.floor",
+    }
+)
+Condition = Annotated[Expression, PlainValidator(_condition), _CONDITION_SCHEMA]
+# an optional condition (`if:`): absent means none, but a key written without a value is an
+# error (a plain `Condition | None` would take the null as "absent" and run unconditionally)
+OptionalCondition = Annotated[Expression | None, PlainValidator(_condition), _CONDITION_SCHEMA]
+
+
+def _format_version(value: object) -> int:
+    # exactly the whole number 1: not true (== 1 in Python), not 1.0 or 1.0000000000000001
+    if type(value) is not int or value != 1:
+        if isinstance(value, bool):
+            written = "true" if value else "false"
+        elif isinstance(value, str | int):
+            written = repr(value)
+        else:
+            written = getattr(value, "source", None) or describe_type(value)
+        raise _error("version", f"expected 1 (the whole number), got {written}")
+    return value
+
+
+FormatVersion = Annotated[
+    int, PlainValidator(_format_version), WithJsonSchema({"const": 1, "type": "integer"})
 ]
 
 

@@ -143,7 +143,9 @@ def _amount(args: Sequence[Value], env: FunctionEnv) -> Value:
     if not isinstance(number, Decimal) or not isinstance(unit_name, str):
         raise ExprTypeError('amount(number, "ETH") needs a number and a unit')
     unit = env.units.unit(unit_name)
-    return Amount(number.scaleb(unit.exponent - unit.decimals), unit.symbol)
+    amount = Amount(number.scaleb(unit.exponent - unit.decimals), unit.symbol)
+    amount.check_range(unit.decimals)  # amount(1e99, "ETH") cannot exist on any chain
+    return amount
 
 
 def _amount_arg(usage: str) -> Signature:

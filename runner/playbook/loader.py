@@ -1,23 +1,40 @@
 """YAML -> plain Python data, with a source position for every key and value.
 
-Safe loading only (the composer of ``yaml.SafeLoader``; no custom tags), plus the things
-``safe_load`` does not do: duplicate keys are errors, keys are always text (so ``on:`` stays
-``"on"``), floats keep their source text (so an amount written as ``0.1`` can be reported
-with a hint instead of silently becoming binary floating point), timestamps stay text, and
-alias expansion, nesting and file size are bounded.
+Safe loading only (a composer and our own scalar rules; no constructor, no custom tags),
+plus the things ``safe_load`` does not do: duplicate keys are errors, keys are always text
+(so ``on:`` stays ``"on"``), numbers are only ever plain decimals (see
+:mod:`runner.playbook.scalars`), floats keep their source text (so an amount written as
+``0.1`` can be reported with a hint instead of silently becoming binary floating point),
+timestamps stay text, and alias expansion, nesting and file size are bounded.
+
+Composing uses libyaml (``yaml.CParser``, which gives the same marks) when PyYAML was built
+with it, and PyYAML's pure-Python parser otherwise; everything after composing is shared.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
+from yaml.composer import Composer
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.scanner import Scanner
 
 from runner.playbook.diagnostics import Diagnostic, KeyPath, PlaybookError
+from runner.playbook.scalars import BAD_NUMBER_TAG, ScalarResolver, is_plain_number, number_problem
 
-__all__ = ["Position", "ScalarInfo", "SourceFloat", "SourceMap", "load_yaml"]
+__all__ = [
+    "COMPOSERS",
+    "Position",
+    "PythonComposer",
+    "ScalarInfo",
+    "SourceFloat",
+    "SourceMap",
+    "load_yaml",
+]
 
 MAX_BYTES = 1_000_000
 MAX_NODES = 20_000  # a large playbook has a few thousand values
@@ -27,6 +44,39 @@ MAX_NUMBER_TEXT = 100  # Python refuses to convert ints of more than 4300 digits
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
 _MERGE = f"{_TAG}merge"
+_BOOLEANS = {"yes": True, "true": True, "on": True, "no": False, "false": False, "off": False}
+
+
+class PythonComposer(Reader, Scanner, Parser, Composer, ScalarResolver):
+    """PyYAML's pure-Python composer with our scalar rules (the fallback without libyaml)."""
+
+    def __init__(self, stream: str) -> None:
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+        Composer.__init__(self)
+        ScalarResolver.__init__(self)
+
+
+try:
+    from yaml import cyaml
+
+    _LIBYAML: type[Any] | None = cyaml.CParser  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    _LIBYAML = None
+
+if _LIBYAML is not None:
+
+    class LibyamlComposer(_LIBYAML, ScalarResolver):  # type: ignore[misc,valid-type]
+        """libyaml's parser and composer (same nodes and marks, several times faster)."""
+
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)  # type: ignore[call-arg]  # CParser's (the first base)
+            ScalarResolver.__init__(self)
+
+    COMPOSERS: tuple[type[Any], ...] = (LibyamlComposer, PythonComposer)
+else:  # pragma: no cover - depends on how PyYAML was built
+    COMPOSERS = (PythonComposer,)
 
 
 class SourceFloat(float):
@@ -40,14 +90,13 @@ class SourceFloat(float):
         return self
 
 
-@dataclass(frozen=True)
-class Position:
+# NamedTuples, not dataclasses: one of each is built per YAML node, on validate's hot path
+class Position(NamedTuple):
     line: int  # 1-based
     column: int  # 1-based
 
 
-@dataclass(frozen=True)
-class ScalarInfo:
+class ScalarInfo(NamedTuple):
     """How a scalar value was written: its text, resolved tag name and quoting style."""
 
     text: str
@@ -103,12 +152,11 @@ def _position(node: Node) -> Position:
 class _Builder:
     """Walks the composed node graph once, building data and recording positions."""
 
-    def __init__(self, loader: yaml.SafeLoader, source: SourceMap) -> None:
-        self.loader = loader
+    def __init__(self, source: SourceMap) -> None:
         self.source = source
         self.nodes = 0
         self.active: set[int] = set()
-        self.duplicates: list[Diagnostic] = []
+        self.problems: list[Diagnostic] = []  # reported together once the walk is done
 
     def fail(self, node: Node, message: str, path: KeyPath = ()) -> PlaybookError:
         position = _position(node)
@@ -145,20 +193,30 @@ class _Builder:
             raise self.fail(node, f"tag {tag!r} is not allowed: playbooks use plain YAML only")
 
     def scalar(self, node: ScalarNode, path: KeyPath) -> Any:
+        text = node.value
+        if node.tag == BAD_NUMBER_TAG:
+            self.source.scalars.setdefault(path, ScalarInfo(text, "number", None))
+            self.problems.append(self.fail(node, number_problem(text), path).diagnostics[0])
+            return text
         self.check_tag(node, _SCALAR_TAGS)
         tag = node.tag.removeprefix(_TAG)
-        self.source.scalars.setdefault(path, ScalarInfo(node.value, tag, node.style))
+        style = node.style or None  # libyaml writes "" for plain scalars, PyYAML None
+        self.source.scalars.setdefault(path, ScalarInfo(text, tag, style))
         if tag in ("str", "timestamp"):
-            return node.value
-        if tag in ("int", "float") and len(node.value) > MAX_NUMBER_TEXT:
-            raise self.fail(node, f"number longer than {MAX_NUMBER_TEXT} characters", path)
-        try:
-            value = self.loader.construct_object(node)
-        except (yaml.YAMLError, ValueError, OverflowError) as error:
-            raise self.fail(node, f"invalid {tag} value {node.value!r}", path) from error
-        if tag == "float":
-            return SourceFloat(value, node.value)
-        return value
+            return text
+        if tag in ("int", "float"):
+            if len(text) > MAX_NUMBER_TEXT:
+                raise self.fail(node, f"number longer than {MAX_NUMBER_TEXT} characters", path)
+            if not is_plain_number(text):  # an explicit !!int / !!float on any spelling
+                self.problems.append(self.fail(node, number_problem(text), path).diagnostics[0])
+                return text
+            return int(text) if tag == "int" else SourceFloat(float(text), text)
+        if tag == "bool":
+            value = _BOOLEANS.get(text.lower())
+            if value is None:
+                raise self.fail(node, f"invalid bool value {text!r}", path)
+            return value
+        return None  # null: "", "~", "null"
 
     def key_text(self, node: Node) -> str:
         if not isinstance(node, ScalarNode):
@@ -179,7 +237,7 @@ class _Builder:
             if key in seen:
                 first = _position(seen[key])
                 raise_at = _position(key_node)
-                self.duplicates.append(
+                self.problems.append(
                     Diagnostic(
                         self.source.file,
                         raise_at.line,
@@ -214,34 +272,57 @@ class _Builder:
         return result
 
 
-def load_yaml(text: str, file: str) -> tuple[Any, SourceMap]:
-    """Parses one YAML document; raises :class:`PlaybookError` with located problems."""
-    source = SourceMap(file)
+def load_yaml(text: str, file: str, composer: type[Any] | None = None) -> tuple[Any, SourceMap]:
+    """Parses one YAML document; raises :class:`PlaybookError` with located problems.
+
+    ``composer`` picks the parser (tests run both); by default libyaml when available.
+    """
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise PlaybookError([Diagnostic(file, 1, 1, (), f"file larger than {MAX_BYTES} bytes")])
+    chosen = composer or COMPOSERS[0]
     try:
-        loader = yaml.SafeLoader(text)
-    except yaml.reader.ReaderError as error:
-        raise PlaybookError([_reader_diagnostic(file, text, error)]) from None
+        return _load(text, file, chosen)
+    except yaml.YAMLError:
+        if chosen is PythonComposer:
+            raise
+    # libyaml found a syntax error: PyYAML's own parser names it better ("found character
+    # '\t'", "expected ',' or '}', but got ..."), and the error path is never the hot one
+    return _load(text, file, PythonComposer)
+
+
+def _load(text: str, file: str, composer: type[Any]) -> tuple[Any, SourceMap]:
+    source = SourceMap(file)
+    try:
+        loader = composer(text)
+    except yaml.YAMLError as error:
+        if composer is not PythonComposer:
+            raise
+        raise PlaybookError([_yaml_diagnostic(file, text, error)]) from None
     try:
         node = loader.get_single_node()
         if node is None:
             raise PlaybookError([Diagnostic(file, 1, 1, (), "empty document: expected a playbook")])
-        builder = _Builder(loader, source)
+        builder = _Builder(source)
         data = builder.build(node, ())
-    except yaml.MarkedYAMLError as error:
-        raise PlaybookError([_syntax_diagnostic(file, error)]) from None
-    except yaml.reader.ReaderError as error:
-        raise PlaybookError([_reader_diagnostic(file, text, error)]) from None
     except yaml.YAMLError as error:
-        raise PlaybookError([Diagnostic(file, 1, 1, (), f"invalid YAML: {error}")]) from None
+        if composer is not PythonComposer:
+            raise  # load_yaml asks the pure-Python parser for its message
+        raise PlaybookError([_yaml_diagnostic(file, text, error)]) from None
     except (RecursionError, MemoryError):
         raise PlaybookError([Diagnostic(file, 1, 1, (), "YAML nested too deeply")]) from None
     finally:
         loader.dispose()
-    if builder.duplicates:
-        raise PlaybookError(builder.duplicates)
+    if builder.problems:
+        raise PlaybookError(builder.problems)
     return data, source
+
+
+def _yaml_diagnostic(file: str, text: str, error: yaml.YAMLError) -> Diagnostic:
+    if isinstance(error, yaml.MarkedYAMLError):
+        return _syntax_diagnostic(file, error)
+    if isinstance(error, yaml.reader.ReaderError):
+        return _reader_diagnostic(file, text, error)
+    return Diagnostic(file, 1, 1, (), f"invalid YAML: {error}")
 
 
 def _reader_diagnostic(file: str, text: str, error: yaml.reader.ReaderError) -> Diagnostic:

@@ -9,7 +9,14 @@ from pydantic import Field, PlainValidator, WithJsonSchema, field_validator, mod
 from pydantic_core import PydanticCustomError
 
 from runner.playbook.expressions import Template
-from runner.playbook.fields import Identifier, Model, NetworkName, TextValue, exactly_one
+from runner.playbook.fields import (
+    FormatVersion,
+    Identifier,
+    Model,
+    NetworkName,
+    TextValue,
+    exactly_one,
+)
 from runner.playbook.limits import Limits
 from runner.playbook.loader import SourceFloat
 from runner.playbook.schedule import Schedule
@@ -123,7 +130,7 @@ VarValue = Annotated[
 class Playbook(Model):
     """A playbook, format version 1."""
 
-    version: Literal[1] = Field(description="format version; always 1")
+    version: FormatVersion = Field(description="format version; always 1")
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)
     description: str | None = None
     env: dict[EnvName, str | None] = Field(

@@ -37,7 +37,7 @@ _PATTERNS = {
     ENV_NAME_PATTERN: "use upper-case letters, digits and _",
 }
 # their messages already say how to write the value
-_HINTED = {"float_amount", "int_amount", "var_number"}
+_HINTED = {"float_amount", "int_amount", "var_number", "condition_empty", "version"}
 _YAML_READS = {"bool": "a boolean", "int": "a number", "float": "a number", "null": "null"}
 
 

@@ -22,7 +22,13 @@ from runner.playbook.exprtypes import (
     list_of,
 )
 
-__all__ = ["Value", "format_value", "normalize", "type_of"]
+__all__ = ["SmallestUnits", "Value", "format_value", "normalize", "type_of"]
+
+
+class SmallestUnits(Decimal):
+    """A whole number of a token's smallest unit (wei, lamports): a number in expressions,
+    always a string of digits in JSON output and webhooks (JSON readers round big numbers)."""
+
 
 Value: TypeAlias = (
     Decimal | str | bool | datetime | Amount | Sequence["Value"] | Mapping[str, "Value"] | None

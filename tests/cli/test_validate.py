@@ -27,7 +27,9 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 def test_shipped_playbooks_and_examples_are_valid() -> None:
-    code, out, err = run(str(ROOT / "playbooks"), str(ROOT / "examples"))
+    # examples/ also holds Kubernetes manifests and CI workflows: only its top level is playbooks
+    examples = sorted(str(path) for path in (ROOT / "examples").glob("*.yaml"))
+    code, out, err = run(str(ROOT / "playbooks"), *examples)
     assert (code, out) == (0, "")
     assert err.strip().endswith("playbooks valid")
 

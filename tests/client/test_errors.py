@@ -66,7 +66,13 @@ def test_json_that_is_not_the_error_shape() -> None:
 def test_session_errors_get_actionable_advice() -> None:
     expired = WAIaaSError.from_response(
         httpx.Response(
-            401, json={"code": "TOKEN_EXPIRED", "message": "expired", "retryable": False}
+            401,
+            json={
+                "code": "TOKEN_EXPIRED",
+                "message": "expired",
+                "requestId": "01a213a2-0754",
+                "retryable": False,
+            },
         )
     )
     assert expired.hint is not None and "new session token" in expired.hint

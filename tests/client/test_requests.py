@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -250,3 +251,15 @@ async def test_own_pool_is_closed_on_exit() -> None:
     async with client:
         pass
     assert client._http.is_closed
+
+
+def test_plain_http_daemons_skip_the_ca_bundle_https_ones_verify() -> None:
+    """No TLS connection can come from an http:// base (fixed paths, no redirects), so no
+    CA bundle is loaded; an https:// daemon keeps full certificate verification."""
+    plain = WAIaaSClient("http://127.0.0.1:3100", "t")
+    secure = WAIaaSClient("https://daemon.example", "t")
+    plain_context = plain._http._transport._pool._ssl_context  # type: ignore[attr-defined]
+    secure_context = secure._http._transport._pool._ssl_context  # type: ignore[attr-defined]
+    assert secure_context.verify_mode is ssl.CERT_REQUIRED and secure_context.check_hostname
+    assert plain_context.verify_mode is ssl.CERT_NONE
+    assert plain._http.follow_redirects is False

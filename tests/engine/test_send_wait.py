@@ -28,7 +28,7 @@ async def test_instant_send_then_wait_until_confirmed(engine: Engine) -> None:
     assert fund["sent"] is True and fund["status"] == "PENDING" and fund["adopted"] is False
     assert (fund["amount"], fund["raw"], fund["to"], fund["to_wallet"]) == (
         "0.005 ETH",
-        5_000_000_000_000_000,
+        "5000000000000000",  # smallest units: always a string of digits in JSON
         AGENT,
         "agent",
     )
@@ -356,7 +356,7 @@ async def test_token_send_moves_smallest_units_of_the_token(engine: Engine) -> N
         """
     )
     assert result.exit_code is ExitCode.OK, result.summary()
-    assert outputs(result, "pay")["raw"] == 2_500_000
+    assert outputs(result, "pay")["raw"] == "2500000"
     assert outputs(result, "got")["amount"] == "2.5 USDC"
 
 

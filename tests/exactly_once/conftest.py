@@ -29,6 +29,7 @@ from runner.playbook import load_playbook
 from runner.sandbox import Clock, Sandbox
 from runner.sandbox.fixture import Fixture, Timings, load_fixture
 from tests.engine.conftest import Collector
+from tests.exactly_once.proxy import ManglingProxy
 
 NAME = "exactly-once"
 HEAD = f"""\
@@ -210,6 +211,20 @@ async def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
         yield running
     finally:
         await running.close()
+
+
+@pytest.fixture
+async def proxy(harness: Harness) -> AsyncIterator[ManglingProxy]:
+    """A mangling proxy in front of the harness's sandbox (pass ``daemon_url=proxy.url``)."""
+    port = int(harness.sandbox.url.rsplit(":", 1)[1])
+    async with ManglingProxy(port) as running:
+        yield running
+
+
+async def no_wait(seconds: float) -> None:
+    """``LaunchOptions.sleep`` for runs whose waits (reconcile grace, resume) are not the
+    point of the test."""
+    return None
 
 
 def reason(result: RunResult, step_id: str) -> str:

@@ -29,7 +29,7 @@ def test_a_second_process_is_refused_or_waits_and_one_transaction_is_sent(
     with sandbox_process(tmp_path) as daemon:
         runner = Runner(daemon, tmp_path, PLAYBOOK, NAME)
         # the first process is slowed on its first call, while it holds the playbook lock
-        daemon.add_fault(method="GET", path="/v1/connect-info", latency=2.5, times=1)
+        daemon.add_fault(method="GET", path="/v1/connect-info", latency=6, times=1)
         first = runner.start("--run-id", RUN_ID)
         with daemon.control() as http:
             wait_until(

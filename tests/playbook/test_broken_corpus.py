@@ -325,7 +325,7 @@ CASES: list[tuple[str, str, list[str]]] = [
         "sexagesimal_duration",
         "steps:\n  - log: hi\n    timeout: 1:30\n",
         [
-            'p.yaml:9:14: steps[0].timeout: duration 90 has no unit: write e.g. "90s" or "90m" (YAML reads unquoted 1:30 as a number; quote it: "1:30")'
+            'p.yaml:9:14: steps[0].timeout: 1:30 is base-60 notation (YAML 1.1 reads it as 90); write the decimal value, or quote it if it is text: "1:30"'
         ],
     ),
     (
@@ -353,7 +353,7 @@ CASES: list[tuple[str, str, list[str]]] = [
         "version_as_string",
         FULL
         + 'version: "1"\nname: t\ndaemon: {url: "${{ env.URL }}", token: "${{ env.TOKEN }}"}\nsteps:\n  - log: hi\n',
-        ["p.yaml:1:10: version: expected 1, got '1'"],
+        ["p.yaml:1:10: version: expected 1 (the whole number), got '1'"],
     ),
     (
         "unknown_network",
@@ -459,7 +459,7 @@ CASES: list[tuple[str, str, list[str]]] = [
         "var_infinity",
         "vars: {x: .inf}\nsteps:\n  - log: hi\n",
         [
-            "p.yaml:7:11: vars.x: .inf is not a plain decimal number: write digits like 0.5, or quote it"
+            'p.yaml:7:11: vars.x: .inf is not a number a playbook can use; write a decimal number, or quote it if it is text: ".inf"'
         ],
     ),
     (

@@ -50,6 +50,9 @@ class Context:
     def log(self, level: str, message: str) -> None:
         self.lines.append((level, message))
 
+    def known_only_in_a_run(self, expressions: object) -> list[str]:
+        return []  # not a plan
+
 
 def steps() -> tuple[AssertStep, LogStep]:
     playbook = load_playbook_text(PLAYBOOK, "p.yaml")

@@ -46,6 +46,7 @@ def test_every_kind_is_registered_under_its_key() -> None:
         "send",
         "wait",
         "pending",
+        "transactions",
         "assert",
         "notify",
         "log",
@@ -96,4 +97,10 @@ def test_what_the_checker_knows_about_a_kind_lives_on_the_kind() -> None:
     sends = {kind for kind, model in STEP_KINDS.items() if model.sends}
     wallets = {kind: model.wallet_key for kind, model in STEP_KINDS.items() if model.wallet_key}
     assert sends == {"send"}
-    assert wallets == {"balance": "wallet", "assets": "wallet", "pending": "wallet", "send": "from"}
+    assert wallets == {
+        "balance": "wallet",
+        "assets": "wallet",
+        "pending": "wallet",
+        "transactions": "wallet",
+        "send": "from",
+    }

@@ -8,7 +8,17 @@ registry (``STEP_KINDS`` in :mod:`runner.playbook.steps`, ``RUNNERS`` below).
 
 from __future__ import annotations
 
-from runner.engine.steps import assert_, assets, balance, log, notify, pending, send, wait
+from runner.engine.steps import (
+    assert_,
+    assets,
+    balance,
+    log,
+    notify,
+    pending,
+    send,
+    transactions,
+    wait,
+)
 from runner.engine.steps.base import StepContext, StepOutput, StepRunner
 
 __all__ = ["RUNNERS", "StepContext", "StepOutput", "StepRunner"]
@@ -20,6 +30,7 @@ RUNNERS: dict[str, StepRunner] = {
     "send": send.run,
     "wait": wait.run,
     "pending": pending.run,
+    "transactions": transactions.run,
     "assert": assert_.run,
     "notify": notify.run,
     "log": log.run,

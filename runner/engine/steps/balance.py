@@ -7,6 +7,7 @@ from runner.engine.scope import StepScope
 from runner.engine.steps.base import StepOutput
 from runner.playbook.amounts import NATIVE_SYMBOLS
 from runner.playbook.steps.balance import BalanceStep
+from runner.playbook.values import SmallestUnits
 
 
 async def run(step: BalanceStep, scope: StepScope) -> StepOutput:
@@ -20,7 +21,7 @@ async def run(step: BalanceStep, scope: StepScope) -> StepOutput:
         holding = await native_holding(scope, wallet, network, expected)
     return {
         "amount": holding.amount,
-        "raw": holding.raw,
+        "raw": SmallestUnits(holding.raw),
         "decimals": holding.decimals,
         "symbol": holding.symbol,
         "network": holding.network,

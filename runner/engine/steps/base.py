@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from runner.playbook import Expression, Template
@@ -26,3 +26,7 @@ class StepContext(Protocol):
     def render(self, template: Template) -> Value: ...
 
     def log(self, level: str, message: str) -> None: ...
+
+    def known_only_in_a_run(self, expressions: Iterable[Expression]) -> list[str]:
+        """In a plan, the steps these expressions read whose outputs only a run knows."""
+        ...

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
-from runner.client import PendingTransactions
+from runner.client import PendingTransactions, Transaction
 from runner.engine.scope import StepScope
 from runner.engine.steps.base import StepOutput
 from runner.errors import StepFailed
@@ -38,7 +39,13 @@ async def run(step: PendingStep, scope: StepScope) -> StepOutput:
 
 
 def _output(scope: StepScope, answer: PendingTransactions) -> StepOutput:
-    created = [tx.created_at for tx in answer.items if tx.created_at is not None]
+    return summarize(scope, answer.items)
+
+
+def summarize(scope: StepScope, transactions: Sequence[Transaction]) -> StepOutput:
+    """``count``, ``ids``, ``items`` and ``oldest_age`` (seconds since the oldest was created)
+    of a list of transactions; the ``transactions`` step shares it."""
+    created = [tx.created_at for tx in transactions if tx.created_at is not None]
     oldest_age = max(0, int(scope.run.clock()) - min(created)) if created else 0
     items: list[Value] = [
         {
@@ -49,11 +56,11 @@ def _output(scope: StepScope, answer: PendingTransactions) -> StepOutput:
             "amount": tx.amount,
             "created_at": None if tx.created_at is None else Decimal(tx.created_at),
         }
-        for tx in answer.items
+        for tx in transactions
     ]
     return {
-        "count": len(answer.items),
-        "ids": [tx.id for tx in answer.items],
+        "count": len(transactions),
+        "ids": [tx.id for tx in transactions],
         "items": items,
         "oldest_age": Decimal(oldest_age),
     }

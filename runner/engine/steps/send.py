@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from runner.client import TransferRequest, same_address, to_token_units
+from runner.client import MAX_RAW, TransferRequest, same_address, to_token_units
 from runner.engine import holdings, sending
 from runner.engine.limits import check_limits, daily_cap
 from runner.engine.scope import StepScope
@@ -15,6 +15,8 @@ from runner.errors import StepFailed
 from runner.playbook import Amount, Template
 from runner.playbook.amounts import AmountError, AmountLiteral, RawAmount
 from runner.playbook.steps.send import SendStep
+from runner.playbook.values import SmallestUnits
+from runner.secrets import looks_like_token
 
 
 async def run(step: SendStep, scope: StepScope) -> StepOutput:
@@ -22,6 +24,7 @@ async def run(step: SendStep, scope: StepScope) -> StepOutput:
     wallet = await scope.wallets.wallet(settings.from_)
     network = scope.render_text(settings.network) if settings.network else wallet.network
     amount = _amount_value(scope, settings.amount)
+    _refuse_impossible(scope, amount, allow_zero=settings.allow_zero)  # before any request
     if amount.symbol in scope.run.playbook.tokens:
         holding = await holdings.token_holding(scope, wallet, network, amount.symbol)
     else:
@@ -33,6 +36,8 @@ async def run(step: SendStep, scope: StepScope) -> StepOutput:
     to, alias = await scope.wallets.recipient(scope.render_text(settings.to))
     applied = await check_limits(scope, amount, raw, holding.decimals, to, alias)
     memo = scope.render_text(settings.memo) if settings.memo is not None else None
+    if memo is not None and looks_like_token(memo):  # a memo goes on chain, readable by all
+        raise StepFailed("the memo holds a session token; refused, nothing was sent")
     try:
         request = TransferRequest(
             to,
@@ -48,14 +53,14 @@ async def run(step: SendStep, scope: StepScope) -> StepOutput:
     output: dict[str, Any] = {
         "from": wallet.label,
         "amount": amount,
-        "raw": raw,
+        "raw": SmallestUnits(raw),
         "to": to,
         "to_wallet": alias,
         "network": holding.network,
         "limits": applied,
     }
     if scope.run.planning:
-        planned = await _simulate(scope, wallet, request, holding)
+        planned = await _simulate(scope, wallet, request, holding)  # sent: false, would_send
         scope.tallies.count(amount.symbol, raw)  # so max_per_run judges later sends alike
         return output | planned
     accepted = await sending.send_exactly_once(
@@ -65,12 +70,39 @@ async def run(step: SendStep, scope: StepScope) -> StepOutput:
     # The answer means accepted (PENDING); the tier shows once the daemon's policy ran,
     # so a wait step reports it. In a plan the dry run tells it.
     return output | {
-        "sent": True,
+        "sent": True,  # a transaction exists for this step (posted now, or adopted)
+        "adopted": accepted.adopted,
         "id": accepted.tx_id,
         "status": accepted.status,
         "tier": None,
-        "adopted": accepted.adopted,
     }
+
+
+def _refuse_impossible(scope: StepScope, amount: Amount, *, allow_zero: bool) -> None:
+    """A negative send, a zero one the playbook did not allow, or one of more smallest
+    units than any chain holds: refused before anything is asked of the daemon."""
+    if amount.value < 0:
+        raise StepFailed(f"cannot send a negative amount ({amount}); nothing was sent")
+    if amount.value == 0 and not allow_zero:
+        raise StepFailed(
+            f"this sends {amount}: a zero send is refused unless the send says "
+            "allow_zero: true; nothing was sent (or give the step an if: condition)"
+        )
+    try:
+        raw = amount.to_raw(scope.run.facts.units.decimals(amount.symbol))
+    except AmountError as error:
+        raise StepFailed(f"{error}; nothing was sent") from None
+    if raw > MAX_RAW:
+        raise StepFailed(
+            f"amount {_shown(amount)} is {len(str(raw))} digits of smallest units, more than "
+            "any chain can hold (2^256-1); nothing was sent"
+        )
+
+
+def _shown(amount: Amount) -> str:
+    """An amount for a message, shortened when it has more digits than a person reads."""
+    text = str(amount)
+    return text if len(text) <= 40 else f"{amount.value:.6e} {amount.symbol}"
 
 
 def _amount_value(scope: StepScope, written: AmountLiteral | RawAmount | Template) -> Amount:
@@ -109,7 +141,8 @@ async def _simulate(
         reason = simulation.policy.get("reason") or "denied by the daemon's policy"
         warnings.insert(0, f"the daemon would refuse this send: {reason}")
     return {
-        "sent": simulation.success,
+        "sent": False,  # a plan never sends
+        "would_send": simulation.success,
         "id": None,
         "status": "PLANNED",
         "tier": None if simulation.tier is None else str(simulation.tier),

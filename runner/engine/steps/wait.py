@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from runner.client import Transaction, TransactionStatus, WAIaaSError
+from runner.client import PolicyTier, Transaction, TransactionStatus, WAIaaSError
 from runner.engine.scope import StepScope
 from runner.engine.steps.base import StepOutput
 from runner.errors import StepFailed
@@ -16,6 +16,7 @@ async def run(step: WaitStep, scope: StepScope) -> StepOutput:
     settings = step.wait
     run_scope = scope.run
     if run_scope.planning:  # nothing was sent, so there is nothing to wait for
+        scope.projections.unknown.add(scope.step_id)
         scope.log("info", f"plan: would wait until {settings.until}")
         return {"status": "PLANNED", "reached": None, "tx_hash": None, "waited": 0}
     tx_id = scope.render_text(settings.transaction)
@@ -35,6 +36,8 @@ async def run(step: WaitStep, scope: StepScope) -> StepOutput:
             seen = tx.status.value
             tier = f" (tier {tx.tier})" if tx.tier else ""
             scope.log("info", f"{tx.id}: {seen}{tier} after {run_scope.clock() - started:.1f}s")
+            if tx.status == TransactionStatus.QUEUED and tx.tier == PolicyTier.APPROVAL:
+                scope.log("warning", _approval_hint(scope, tx, settings))
             run_scope.ledger.record_tx_status(tx.id, seen)
         waited = run_scope.clock() - started
         output = _output(tx, reached=tx.status == settings.until, waited=waited)
@@ -52,6 +55,18 @@ async def run(step: WaitStep, scope: StepScope) -> StepOutput:
         # backoff from 1 s up to the interval; never past the deadline
         await run_scope.sleep(max(0.0, min(delay, deadline - run_scope.clock())))
         delay = min(delay * 2, interval)
+
+
+def _approval_hint(scope: StepScope, tx: Transaction, settings: WaitSettings) -> str:
+    """How a person acts on a transaction that waits for the owner's approval."""
+    waiting = f"{tx.id} waits for the wallet owner's approval (this step waits {settings.timeout})"
+    url = scope.run.sandbox_url
+    if url is None:
+        return f"{waiting}: approve or reject it where the owner approves WAIaaS transactions"
+    return (
+        f"{waiting}: in the sandbox, approve it with `waiaas-run sandbox --approve {tx.id} "
+        f"--url {url}` (or --reject) from another terminal"
+    )
 
 
 def _output(tx: Transaction, *, reached: bool, waited: float) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from runner.playbook.steps.log import LogStep
 from runner.playbook.steps.notify import NotifyStep
 from runner.playbook.steps.pending import PendingStep
 from runner.playbook.steps.send import SendStep
+from runner.playbook.steps.transactions import TransactionsStep
 from runner.playbook.steps.wait import WaitStep
 
 __all__ = ["COMMON_OUTPUTS", "STEP_KINDS", "Step", "StepModel", "kind_of", "step_id_of"]
@@ -30,6 +31,7 @@ STEP_KINDS: dict[str, type[StepModel]] = {
     "send": SendStep,
     "wait": WaitStep,
     "pending": PendingStep,
+    "transactions": TransactionsStep,
     "assert": AssertStep,
     "notify": NotifyStep,
     "log": LogStep,

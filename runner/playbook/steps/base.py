@@ -19,7 +19,7 @@ from runner.playbook.amounts import Amount, UnitTable
 from runner.playbook.diagnostics import Diagnostic, KeyPath
 from runner.playbook.expressions import Template
 from runner.playbook.exprtypes import BOOL, ExprType
-from runner.playbook.fields import Condition, Duration, Identifier, Model
+from runner.playbook.fields import Duration, Identifier, Model, OptionalCondition
 
 if TYPE_CHECKING:
     from runner.playbook.facts import Facts
@@ -80,6 +80,14 @@ class Checker(Protocol):
         """The playbook's static ``limits.<name>`` for ``symbol``, if any."""
         ...
 
+    def capped_symbols(self) -> set[str]:
+        """The tokens the playbook's amount limits name."""
+        ...
+
+    def amount_type(self, path: KeyPath) -> ExprType | None:
+        """The type the checker found for a templated amount field at ``path``."""
+        ...
+
 
 class StepModel(Model):
     """Fields every step has. Subclasses add one field named like their ``kind``."""
@@ -93,7 +101,7 @@ class StepModel(Model):
 
     id: Identifier | None = Field(None, description="name to read outputs as steps.<id>.<field>")
     name: str | None = Field(None, description="human-readable label")
-    if_: Condition | None = Field(None, alias="if", description="run only when this is true")
+    if_: OptionalCondition = Field(None, alias="if", description="run only when this is true")
     timeout: Duration | None = Field(None, description="give up on this step after this long")
     retry: RetryOverride | None = None
     continue_on_error: bool = Field(

@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
+from runner.playbook.addresses import checksum_problem, same_address
 from runner.playbook.amounts import NATIVE_SYMBOLS, Amount, AmountError, AmountLiteral, RawAmount
 from runner.playbook.diagnostics import Diagnostic, KeyPath, did_you_mean
 from runner.playbook.evaluate import EvaluationError
@@ -33,6 +34,9 @@ class SendSettings(Model):
     amount: AmountValue = Field(description='e.g. "0.08 ETH", "250 USDC", {raw: 1500, token: ETH}')
     memo: TemplateText | None = Field(None, description="at most 256 characters")
     network: NetworkName | None = Field(None, description="default: the sending wallet's network")
+    allow_zero: bool = Field(
+        False, description="post the send even when its amount is zero (refused otherwise)"
+    )
 
 
 class SendStep(StepModel):
@@ -43,6 +47,8 @@ class SendStep(StepModel):
     sends: ClassVar[bool] = True
     outputs: ClassVar[dict[str, ExprType]] = {
         "sent": BOOL,
+        "would_send": BOOL,
+        "adopted": BOOL,
         "id": STRING,
         "status": STRING,
         "tier": STRING,
@@ -86,8 +92,10 @@ class SendStep(StepModel):
                 (*path, "memo"), f"memo is {len(memo.source)} characters; at most {MAX_MEMO}"
             )
         amount = checker.static_amount(settings.amount)
+        yield from self._uncapped_token(path, checker, amount)
         if amount is None:
             return
+        yield from self._sendable(path, checker, amount)
         yield from self._native_coin(path, checker, amount)
         total = checker.tally_send(amount)
         checks = (("max_per_send", amount), ("max_per_day", amount), ("max_per_run", total))
@@ -98,6 +106,39 @@ class SendStep(StepModel):
                 yield checker.diagnostic(
                     (*path, "amount"), f"{what} {value}, over limits.{cap_name} ({cap})"
                 )
+
+    def _sendable(self, path: KeyPath, checker: Checker, amount: Amount) -> Iterator[Diagnostic]:
+        """A static amount must exist on chain: whole smallest units, within 2^256-1, and not
+        zero unless the send says ``allow_zero: true``."""
+        try:
+            raw = amount.to_raw(checker.facts.units.decimals(amount.symbol))
+        except AmountError as error:
+            yield checker.diagnostic((*path, "amount"), str(error))
+            return
+        if raw < 0:
+            yield checker.diagnostic((*path, "amount"), f"cannot send a negative amount ({amount})")
+        elif raw == 0 and not self.send.allow_zero:
+            yield checker.diagnostic(
+                (*path, "amount"),
+                f"this sends {amount}: a zero send is refused unless the send says "
+                "allow_zero: true",
+            )
+
+    def _uncapped_token(
+        self, path: KeyPath, checker: Checker, amount: Amount | None
+    ) -> Iterator[Diagnostic]:
+        """Limits are per token: once a playbook caps amounts, a send of a token that no cap
+        names would be unlimited, so it is an error rather than a silent hole."""
+        covered = sorted(checker.capped_symbols())
+        kind = checker.amount_type((*path, "amount"))
+        symbol = amount.symbol if amount else (kind.symbol if kind else None)
+        if not covered or symbol is None or symbol in covered:
+            return  # a token only known at run time is checked by the engine, before sending
+        yield checker.diagnostic(
+            (*path, "amount"),
+            f"{symbol} is not covered by any amount limit (limits cap {', '.join(covered)}): "
+            f'add a cap for it, e.g. max_per_send: [..., "<amount> {symbol}"]',
+        )
 
     def _recipient(self, path: KeyPath, checker: Checker) -> Iterator[Diagnostic]:
         """A recipient known before the run must be a wallet or an address, and allowed."""
@@ -110,13 +151,15 @@ class SendStep(StepModel):
             return
         playbook = checker.facts.playbook
         allowed = playbook.limits.allow_to
-        if allowed is not None and recipient not in allowed:
+        if allowed is not None and not any(same_address(recipient, entry) for entry in allowed):
             yield checker.diagnostic(path, f"recipient {recipient!r} is not in limits.allow_to")
         if recipient not in playbook.wallets and not ADDRESS.match(recipient):
             hint = did_you_mean(recipient, playbook.wallets)
             yield checker.diagnostic(
                 path, f"{recipient!r} is neither a wallet alias nor an address{hint}"
             )
+        elif recipient not in playbook.wallets and (problem := checksum_problem(recipient)):
+            yield checker.diagnostic(path, problem)
 
     def _native_coin(self, path: KeyPath, checker: Checker, amount: Amount) -> Iterator[Diagnostic]:
         settings = self.send

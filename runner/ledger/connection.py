@@ -1,0 +1,169 @@
+"""Opening the ledger file, creating its schema, and naming what went wrong with it.
+
+Several processes may open a fresh ledger at the same instant (cron ticks, serve and a
+one-shot run): switching it to WAL and creating the schema wait their turn like any
+write, instead of failing with "database is locked". Every SQLite error is turned into
+a :class:`LedgerError` that says what happened to the file and what to do about it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_random_exponential
+
+from runner.ledger.health import SchemaMismatch
+from runner.ledger.records import LedgerBusy, LedgerDamaged, LedgerError, LedgerWriteFailed
+
+__all__ = ["BUSY_TIMEOUT", "SCHEMA_VERSION", "connect", "failure"]
+
+# How long a write waits for another process's write before giving up.
+BUSY_TIMEOUT = 30.0
+SCHEMA_VERSION = 2
+
+_SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    playbook TEXT NOT NULL,
+    scheduled_for REAL,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    status TEXT NOT NULL,
+    exit_code INTEGER
+)""",
+    "CREATE INDEX IF NOT EXISTS runs_by_playbook ON runs (playbook, started_at)",
+    """CREATE TABLE IF NOT EXISTS steps (
+    run_id TEXT NOT NULL REFERENCES runs (run_id),
+    step_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    output TEXT,
+    error TEXT,
+    started_at REAL NOT NULL,
+    finished_at REAL NOT NULL,
+    PRIMARY KEY (run_id, step_id)
+)""",
+    """CREATE TABLE IF NOT EXISTS sends (
+    key TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    playbook TEXT NOT NULL,
+    step_id TEXT NOT NULL,
+    wallet_id TEXT,
+    network TEXT,
+    to_address TEXT NOT NULL,
+    amount_raw TEXT NOT NULL,
+    symbol TEXT NOT NULL,
+    request TEXT NOT NULL,
+    state TEXT NOT NULL,
+    tx_id TEXT UNIQUE,
+    tx_status TEXT,
+    note TEXT,
+    intended_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+)""",
+    "CREATE INDEX IF NOT EXISTS sends_by_symbol ON sends (symbol, intended_at)",
+    # version 2: every run looks for unsettled sends, history and --resume for a run's
+    "CREATE INDEX IF NOT EXISTS sends_by_state ON sends (state, playbook)",
+    "CREATE INDEX IF NOT EXISTS sends_by_run ON sends (run_id)",
+]
+
+
+def _locked(error: BaseException) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and _kind(error) == "SQLITE_BUSY"
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open (creating if needed) the ledger at ``path``, in WAL mode, with its schema.
+
+    Raises :class:`LedgerError` (or a subclass) with a message a person can act on.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise LedgerError(
+            f"cannot open the ledger {path}: its folder {path.parent} cannot be created "
+            f"({error.strerror or error})"
+        ) from None
+    # The WAL switch of a brand-new file can report "locked" without waiting on the busy
+    # handler while another process creates it: those attempts are repeated.
+    retrying = Retrying(
+        retry=retry_if_exception(_locked),
+        stop=stop_after_delay(BUSY_TIMEOUT),
+        wait=wait_random_exponential(multiplier=0.005, max=0.25),
+        reraise=True,
+    )
+    try:
+        return retrying(_open, path)
+    except sqlite3.Error as error:
+        raise failure(error, path, "opening it") from None
+    except OSError as error:
+        raise LedgerError(f"cannot open the ledger {path}: {error.strerror or error}") from None
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT)
+    try:
+        db.row_factory = sqlite3.Row
+        # damage in a page is reported when the page is read, not turned into odd rows
+        db.execute("PRAGMA cell_size_check=ON")
+        db.execute("PRAGMA journal_mode=WAL")
+        # Step records survive a crash of this process (WAL); send intents also survive
+        # a power cut: their writes switch to FULL (an fsync each).
+        db.execute("PRAGMA synchronous=NORMAL")
+        if db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            _create_schema(db)
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _create_schema(db: sqlite3.Connection) -> None:
+    # One write transaction: a process that opens the file meanwhile waits for it.
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in _SCHEMA:
+            db.execute(statement)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _kind(error: sqlite3.Error) -> str:
+    # "SQLITE_IOERR_WRITE" -> "SQLITE_IOERR": the primary result code
+    name: str = getattr(error, "sqlite_errorname", None) or ""
+    return "_".join(name.split("_")[:2])
+
+
+_RECOVER = (
+    "Nothing more is sent with it. Keep a copy of the file, then recover what it holds: "
+    "`sqlite3 {path} .recover | sqlite3 {path}.recovered`, check the copy with "
+    "`waiaas-run ledger check --state {path}.recovered` and use it with --state (do not just "
+    "delete the ledger: it is the memory of past sends that --resume and max_per_day rely on)"
+)
+
+
+def failure(error: sqlite3.Error, path: Path, doing: str) -> LedgerError:
+    """The :class:`LedgerError` for an SQLite error met while ``doing`` something."""
+    kind = _kind(error)
+    reason = str(error)
+    if isinstance(error, SchemaMismatch):
+        return LedgerError(f"{path} is an SQLite file but not a waiaas-runner ledger ({reason})")
+    if kind in {"SQLITE_CORRUPT", "SQLITE_NOTADB"} or "malformed" in reason:
+        return LedgerDamaged(
+            f"the ledger {path} is damaged ({reason}; seen while {doing}). "
+            + _RECOVER.format(path=path)
+        )
+    if kind == "SQLITE_BUSY":
+        return LedgerBusy(
+            f"the ledger {path} stayed locked by another process for {BUSY_TIMEOUT:g}s "
+            f"while {doing}; nothing was changed. Try again once the other run is done"
+        )
+    if kind in {"SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_CANTOPEN"}:
+        return LedgerWriteFailed(
+            f"the ledger {path} could not be written while {doing} ({reason}): free disk "
+            "space or fix the file's permissions; nothing more is sent until it can be written"
+        )
+    return LedgerError(f"the ledger {path} failed while {doing}: {reason}")

@@ -1,0 +1,91 @@
+"""Every shipped playbook validates, plans and runs against the sandbox to a meaningful
+end within a minute (issue 10), with nothing but the playbook's own env: defaults.
+
+Runs that wait for the owner's approval print how to give it; the test does what the
+printed line says, from another process, as a person would.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = [*sorted((ROOT / "playbooks").glob("*.yaml")), ROOT / "examples" / "quickstart.yaml"]
+APPROVE = re.compile(r"`waiaas-run sandbox --approve (\S+) --url (\S+)`")
+NEEDS_APPROVAL = {"keep-agent-funded.yaml", "nightly-sweep.yaml"}
+
+
+def _environment(tmp_path: Path) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("WAIAAS_")}
+    home = tmp_path / "home"
+    return clean | {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")}
+
+
+def _waiaas(tmp_path: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "runner", *args],
+        cwd=ROOT,
+        env=_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_every_playbook_is_covered() -> None:
+    assert {path.name for path in SHIPPED} >= {
+        "approvals-backlog.yaml",
+        "keep-agent-funded.yaml",
+        "nightly-sweep.yaml",
+        "quickstart.yaml",
+    }
+
+
+@pytest.mark.parametrize("playbook", SHIPPED, ids=lambda path: path.name)
+def test_validate_and_plan(playbook: Path, tmp_path: Path) -> None:
+    validated = _waiaas(tmp_path, "validate", str(playbook))
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+    planned = _waiaas(tmp_path, "plan", "--sandbox", str(playbook))
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert "Traceback" not in planned.stderr
+    assert "sent=True" not in planned.stdout  # a plan sends nothing and says so
+
+
+@pytest.mark.parametrize("playbook", SHIPPED, ids=lambda path: path.name)
+def test_run_in_the_sandbox_ends_within_a_minute(playbook: Path, tmp_path: Path) -> None:
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "runner", "run", "--sandbox", str(playbook)],
+        cwd=ROOT,
+        env=_environment(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    lines: list[str] = []
+    try:
+        for line in process.stdout:
+            lines.append(line)
+            hint = APPROVE.search(line)
+            if hint is not None:  # act on it as the line says, from another process
+                tx_id, url = hint.groups()
+                approved = _waiaas(tmp_path, "sandbox", "--approve", tx_id, "--url", url)
+                assert approved.returncode == 0, approved.stdout + approved.stderr
+            assert time.monotonic() - started < 60, "".join(lines)
+        process.wait(timeout=60 - (time.monotonic() - started))
+    finally:
+        process.kill()
+        errors = process.stderr.read() if process.stderr else ""
+    output = "".join(lines)
+    assert process.returncode == 0, output + errors
+    assert "Traceback" not in errors
+    assert time.monotonic() - started < 60
+    assert (APPROVE.search(output) is not None) == (playbook.name in NEEDS_APPROVAL), output
