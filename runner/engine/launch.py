@@ -84,7 +84,9 @@ class LaunchOptions:
     wait_lock: bool = False
     request_timeout: float = 30.0  # seconds for one HTTP call to the daemon
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # polls and retries wait here
-    clock: Callable[[], float] = time.time  # what steps, deadlines and the ledger read as now
+    # what steps, deadlines and the ledger read as now (None: the wall clock); scenario
+    # tests pass the sandbox's frozen clock
+    clock: Callable[[], float] | None = None
     # the nominal slot of a scheduled run (serve, --scheduled-for): recorded with the run
     scheduled_for: datetime | None = None
     # serve: the daemon URL and current token of a shared session, and its paced pool
@@ -253,9 +255,9 @@ def _ledger(options: LaunchOptions, plan: bool) -> Iterator[Ledger]:
 
 
 @contextlib.contextmanager
-def _opened(path: Path, clock: Callable[[], float]) -> Iterator[Ledger]:
+def _opened(path: Path, clock: Callable[[], float] | None) -> Iterator[Ledger]:
     try:
-        ledger = Ledger(path, clock=clock)
+        ledger = Ledger(path) if clock is None else Ledger(path, clock=clock)
     except (LedgerDamaged, LedgerBusy):
         raise  # their messages say what to do
     except LedgerError as error:
@@ -315,7 +317,7 @@ async def launch(
                     scheduled_for=options.scheduled_for,
                     sandbox_url=url if options.sandbox is not None else None,
                     sleep=options.sleep,
-                    clock=options.clock,
+                    clock=options.clock or time.time,
                 )
                 run = _prepared_run(
                     scope, _expression_env(playbook, env, options), options, reporter
