@@ -30,6 +30,8 @@ _COMMANDS: dict[str, str] = {
     "resolve": "runner.cli.resolve:command",
     "ledger": "runner.cli.ledger:command",
     "test": "runner.cli.test:command",
+    "serve": "runner.cli.serve:command",
+    "status": "runner.cli.status:command",
 }
 
 

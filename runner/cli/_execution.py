@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -17,7 +18,7 @@ from runner.engine.launch import LaunchOptions, SandboxStarter, launch
 from runner.engine.results import RunResult, StepResult
 from runner.engine.scope import Mode
 from runner.errors import ExitCode, RunnerError, UsageError, exit_code_of
-from runner.playbook import PlaybookError, load_playbook
+from runner.playbook import Playbook, PlaybookError, load_playbook
 from runner.playbook.diagnostics import mask_secrets
 from runner.playbook.durations import DurationError, parse_duration
 
@@ -186,14 +187,22 @@ def launch_options(options: dict[str, Any]) -> LaunchOptions:
 
 
 def run_playbooks(
-    mode: Mode, playbooks: tuple[Path, ...], output: str, quiet: bool, options: LaunchOptions
+    mode: Mode,
+    playbooks: tuple[Path, ...],
+    output: str,
+    quiet: bool,
+    options: LaunchOptions,
+    run_id_for: Callable[[Playbook], str] | None = None,
 ) -> None:
-    """Carry out each playbook in turn; exit with the worst exit code."""
+    """Carry out each playbook in turn; exit with the worst exit code. ``run_id_for``
+    names each playbook's run (``--scheduled-for``)."""
     worst = ExitCode.OK
     for path in playbooks:
         reporter = _Remembering(make_reporter(output, quiet=quiet, plan=mode == "plan"))
         try:
             playbook = load_playbook(path)
+            if run_id_for is not None:
+                options = dataclasses.replace(options, run_id=run_id_for(playbook))
             result = asyncio.run(launch(playbook, path, mode, options, reporter))
         except RunnerError as error:  # refused before it started: a located message
             prefix = "" if isinstance(error, PlaybookError) else f"{path}: "  # it names the file

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
 from runner.cli._execution import execution_options, launch_options, run_playbooks
+from runner.serve.slots import SlotError, parse_slot, slot_run_id
+
+
+def _slot(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return parse_slot(value)
+    except SlotError as error:
+        raise click.BadParameter(str(error)) from None
 
 
 @click.command("run")
@@ -16,9 +27,35 @@ from runner.cli._execution import execution_options, launch_options, run_playboo
 @click.option(
     "--resume", is_flag=True, help="Continue the playbook's last run that did not end ok."
 )
+@click.option(
+    "--scheduled-for",
+    metavar="TIME",
+    callback=_slot,
+    help="The nominal slot an external scheduler started this run for (ISO-8601 with Z or "
+    "an offset, e.g. 2026-11-25T03:00:00Z, or a Kubernetes CronJob's "
+    "cronjob-scheduled-timestamp). The run id is derived from playbook and slot, so a job "
+    "started twice for one slot continues one run and sends once.",
+)
 def command(playbooks: tuple[Path, ...], output: str, quiet: bool, **options: Any) -> None:
     """Run playbooks against the daemon. Exit 0 ok, 1 a step failed or an assertion was
     false, 2 invalid playbook or usage, 3 a send is in an unknown state (needs a person)."""
-    if options["resume"] and options["run_id"]:
-        raise click.UsageError("--resume continues the last unfinished run; drop --run-id")
-    run_playbooks("run", playbooks, output, quiet, launch_options(options))
+    slot: datetime | None = options["scheduled_for"]
+    if options["resume"] and (options["run_id"] or slot):
+        raise click.UsageError(
+            "--resume continues the last unfinished run; drop --run-id / --scheduled-for"
+        )
+    if slot is not None and options["run_id"]:
+        raise click.UsageError("--scheduled-for derives the run id; drop --run-id")
+    if slot is None:
+        run_playbooks("run", playbooks, output, quiet, launch_options(options))
+        return
+    # A duplicate start for the same slot waits for the first, then finds its run done.
+    options["wait_lock"] = True
+    run_playbooks(
+        "run",
+        playbooks,
+        output,
+        quiet,
+        launch_options(options),
+        run_id_for=lambda playbook: slot_run_id(playbook.name, slot),
+    )

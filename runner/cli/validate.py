@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from runner.errors import ExitCode
 from runner.playbook.diagnostics import Diagnostic, render_json, render_text
-from runner.playbook.load import validate_path
+from runner.playbook.load import load_playbook, validate_path
+from runner.serve.triggers import dst_warnings
 
 PLAYBOOK_SUFFIXES = (".yaml", ".yml")
 # scenario test files live next to playbooks; `waiaas-run test` checks them
@@ -70,6 +72,10 @@ def command(paths: tuple[Path, ...], output: str) -> None:
         raise click.UsageError("no *.yaml or *.yml playbooks found in the given paths")
     results: dict[str, list[Diagnostic]] = {str(file): _problems(file) for file in files}
     invalid = [file for file, problems in results.items() if problems]
+    for file, problems in results.items():
+        if not problems:
+            for warning in _schedule_warnings(Path(file)):
+                click.echo(f"{file}: warning: {warning}", err=True)
     if output == "json":
         click.echo(render_json(results))
     else:
@@ -85,3 +91,11 @@ def command(paths: tuple[Path, ...], output: str) -> None:
         click.echo(summary, err=True)
     if invalid:
         raise SystemExit(int(ExitCode.INVALID))
+
+
+def _schedule_warnings(path: Path) -> list[str]:
+    """A cron time in a DST gap or overlap of its time zone (a valid playbook still)."""
+    if "timezone" not in path.read_text(encoding="utf-8", errors="replace"):
+        return []  # UTC, the default, has no DST: no need to load the playbook again
+    schedule = load_playbook(path).schedule
+    return [] if schedule is None else dst_warnings(schedule, datetime.now(UTC))

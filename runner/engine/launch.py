@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 from filelock import Timeout
 
 from runner.client import RetryPolicy, WAIaaSClient
@@ -48,7 +49,14 @@ from runner.playbook.steps import step_id_of
 from runner.playbook.values import format_value
 from runner.secrets import mask_secrets
 
-__all__ = ["LaunchOptions", "SandboxStarter", "launch", "new_run_id"]
+__all__ = [
+    "Connection",
+    "LaunchOptions",
+    "SandboxStarter",
+    "launch",
+    "new_run_id",
+    "resolve_connection",
+]
 
 log = logging.getLogger("runner.engine")
 TOKEN_ENV = "WAIAAS_SESSION_TOKEN"
@@ -79,6 +87,12 @@ class LaunchOptions:
     # what steps, deadlines and the ledger read as now (None: the wall clock); scenario
     # tests pass the sandbox's frozen clock
     clock: Callable[[], float] | None = None
+    # the nominal slot of a scheduled run (serve, --scheduled-for): recorded with the run
+    scheduled_for: datetime | None = None
+    # serve: the daemon URL and current token of a shared session, and its paced pool
+    connection: tuple[str, str] | None = None
+    http_client: httpx.AsyncClient | None = None
+    ledger: Ledger | None = None
 
 
 def new_run_id(now: datetime | None = None) -> str:
@@ -186,10 +200,34 @@ def _expression_env(
     return {name: value for name, value in env.items() if value is not None and name not in secret}
 
 
+@dataclass(frozen=True)
+class Connection:
+    """Where a playbook's daemon is and the token it uses; ``token_file`` when the token
+    was read from a file (serve writes a renewed token back there)."""
+
+    url: str
+    token: str
+    token_file: Path | None
+
+
+def resolve_connection(playbook: Playbook, path: Path, options: LaunchOptions) -> Connection:
+    """The daemon and token a run of ``playbook`` would use (raises :class:`UsageError`)."""
+    env = _environment(playbook, options.environ)
+    token_file = options.token_file
+    if token_file is None and not options.environ.get(TOKEN_ENV) and playbook.daemon.token_file:
+        token_file = path.parent / playbook.daemon.token_file
+    return Connection(
+        _daemon_url(playbook, options, env), _token(playbook, path, options, env), token_file
+    )
+
+
 @contextlib.asynccontextmanager
 async def _daemon(
     playbook: Playbook, path: Path, options: LaunchOptions, env: Mapping[str, str | None]
 ) -> AsyncIterator[tuple[str, str]]:
+    if options.connection is not None:
+        yield options.connection
+        return
     if options.sandbox is None:
         yield _daemon_url(playbook, options, env), _token(playbook, path, options, env)
         return
@@ -199,6 +237,9 @@ async def _daemon(
 
 @contextlib.contextmanager
 def _ledger(options: LaunchOptions, plan: bool) -> Iterator[Ledger]:
+    if options.ledger is not None:  # serve's, shared by its runs (and closed by serve)
+        yield options.ledger
+        return
     default = default_ledger_path(options.environ)
     if options.state is None and (options.sandbox is not None or (plan and not default.exists())):
         # sandbox sends must never count against a real ledger's limits, and a plan reads
@@ -259,7 +300,11 @@ async def launch(
             async with (
                 _daemon(playbook, path, options, env) as (url, token),
                 WAIaaSClient(
-                    url, token, retry_policy=options.retry_policy, timeout=options.request_timeout
+                    url,
+                    token,
+                    retry_policy=options.retry_policy,
+                    timeout=options.request_timeout,
+                    http_client=options.http_client,
                 ) as client,
             ):
                 scope = RunScope(
@@ -269,6 +314,7 @@ async def launch(
                     run_id,
                     mode,
                     config.limits,
+                    scheduled_for=options.scheduled_for,
                     sandbox_url=url if options.sandbox is not None else None,
                     sleep=options.sleep,
                     clock=options.clock or time.time,
@@ -282,9 +328,14 @@ async def launch(
 def _run_id(
     playbook: Playbook, ledger: Ledger, options: LaunchOptions
 ) -> tuple[str, dict[str, StepRecord] | None]:
-    """The run's id, and with --resume the step records of the run it continues."""
+    """The run's id, and with --resume the step records of the run it continues (also when
+    a scheduled slot fires again: a restart, a duplicate job; its run id is the same)."""
     if not options.resume:
-        return options.run_id or new_run_id(), None
+        run_id = options.run_id or new_run_id()
+        if options.scheduled_for is None or ledger.run(run_id) is None:
+            return run_id, None
+        _check_resumable(playbook, ledger, run_id)
+        return run_id, ledger.steps(run_id)
     unfinished = ledger.last_unfinished_run(playbook.name)
     if unfinished is None:
         raise UsageError(f"--resume: playbook {playbook.name!r} has no unfinished run")
@@ -311,7 +362,10 @@ async def _carry_out(
         return await execute(run, reporter, timeout=options.timeout, resume=resume)
     _warn_unsettled(scope.ledger, scope.playbook.name, reporter)
     try:
-        scope.ledger.begin_run(scope.playbook.name, scope.run_id)
+        slot = scope.scheduled_for
+        scope.ledger.begin_run(
+            scope.playbook.name, scope.run_id, slot.timestamp() if slot else None
+        )
     except sqlite3.Error as error:  # nothing has happened yet: refuse to start
         raise UsageError(
             f"cannot record the run in the ledger {scope.ledger.path}: {error}"
@@ -329,7 +383,8 @@ async def _carry_out(
         )
         reporter.log("error", problem)
         result.fail(error, problem)
-    await notify_run(run, result)
+    if not result.steps or any(not step.resumed for step in result.steps):  # told once
+        await notify_run(run, result)
     return result
 
 

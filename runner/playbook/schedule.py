@@ -32,6 +32,20 @@ class Schedule(Model):
     missed: Literal["skip", "run_once"] = Field(
         "skip", description="after downtime: skip missed runs, or run once to catch up"
     )
+    grace: Duration = Field(
+        timedelta(seconds=60),
+        description="a slot that cannot start within this long after its time is missed",
+    )
+    catchup_window: Duration = Field(
+        timedelta(hours=24),
+        description="missed: run_once catches up a slot at most this old; older ones are "
+        "recorded as skipped",
+    )
+    overlap: Literal["skip", "queue"] = Field(
+        "skip",
+        description="a slot that comes while the previous run still goes: skip it "
+        "(recorded), or queue one run to start after it",
+    )
 
     @field_validator("timezone")
     @classmethod

@@ -127,6 +127,7 @@ class Harness:
         *,
         retry_policy: RetryPolicy | None = None,
         timeout: float = 30.0,
+        http_client: httpx.AsyncClient | None = None,  # serve's shared pool; not used here
     ) -> WAIaaSClient:
         async def on_request(request: httpx.Request) -> None:
             for hook in self.hooks:

@@ -1,0 +1,156 @@
+"""``waiaas-run serve PATH...``: run every scheduled playbook on its schedule."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from runner.cli._execution import _timeout
+from runner.ledger import LedgerError, default_ledger_path
+from runner.serve.budget import DaemonLimits
+from runner.serve.engine_adapter import LaunchOptions
+from runner.serve.http import HttpEndpoints
+from runner.serve.lifecycle import Serve, ServeOptions, StartupError
+from runner.serve.logs import configure_logging
+
+
+def _address(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    host, sep, port = value.rpartition(":")
+    if not sep:
+        host, port = "127.0.0.1", value
+    try:
+        number = int(port)
+    except ValueError:
+        raise click.BadParameter(f"expected HOST:PORT or PORT, got {value!r}") from None
+    if not 0 <= number <= 65535:
+        raise click.BadParameter(f"port {number} is out of range")
+    return (host or "127.0.0.1", number)
+
+
+@click.command("serve")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--state",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The run ledger (default: $WAIAAS_RUNNER_STATE, else "
+    "~/.local/share/waiaas-runner/ledger.sqlite3).",
+)
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Runner config with limits for every playbook (as for `run`).",
+)
+@click.option(
+    "--http",
+    "http",
+    callback=_address,
+    metavar="HOST:PORT",
+    help="Serve /-/healthy, /-/ready, /metrics and /status here (loopback unless a host "
+    "is given; off by default).",
+)
+@click.option("--daemon-url", envvar="WAIAAS_URL", help="The daemon for every playbook.")
+@click.option(
+    "--token-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Session token file for every playbook (renewed tokens are written back to it).",
+)
+@click.option(
+    "--drain-timeout",
+    callback=_timeout,
+    default="120s",
+    show_default=True,
+    help="On SIGTERM/SIGINT, how long runs in flight may take to reach a recorded state.",
+)
+@click.option("--watch", is_flag=True, help="Reload when a playbook file changes (as on SIGHUP).")
+@click.option(
+    "--request-timeout",
+    callback=_timeout,
+    default="30s",
+    show_default=True,
+    help="How long one HTTP call to the daemon may take before it counts as lost.",
+)
+@click.option(
+    "--max-concurrent-runs",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="Runs in progress at once; more wait their turn (and are reported late).",
+)
+@click.option(
+    "--daemon-limits",
+    default="1000,300,10",
+    show_default=True,
+    metavar="IP,SESSION,TXLIST",
+    help="The daemon's rate limits a minute (per IP, per session, transaction list); "
+    "serve paces itself below them.",
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["auto", "text", "json"]),
+    default="auto",
+    show_default=True,
+    help="auto: text on a terminal, JSON lines otherwise.",
+)
+def command(
+    paths: tuple[Path, ...],
+    state: Path | None,
+    http: tuple[str, int] | None,
+    daemon_limits: str,
+    drain_timeout: float,
+    watch: bool,
+    max_concurrent_runs: int,
+    log_format: str,
+    **launch: Any,
+) -> None:
+    """Run every playbook under PATHS (files or directories) that has a `schedule:`, each
+    on its own schedule, until SIGTERM. SIGHUP re-reads the playbooks."""
+    configure_logging(json_lines=None if log_format == "auto" else log_format == "json")
+    try:
+        ip, session, tx_list = (int(part) for part in daemon_limits.split(","))
+    except ValueError:
+        raise click.BadParameter(
+            f"expected three integers IP,SESSION,TXLIST, got {daemon_limits!r}",
+            param_hint="--daemon-limits",
+        ) from None
+    options = ServeOptions(
+        paths=list(paths),
+        state=state or default_ledger_path(),
+        launch=LaunchOptions(**launch),
+        drain_timeout=drain_timeout,
+        max_concurrent_runs=max_concurrent_runs,
+        limits=DaemonLimits(ip, session, tx_list),
+        watch_interval=2.0 if watch else None,
+    )
+    sys.exit(asyncio.run(_serve(options, http)))
+
+
+async def _serve(options: ServeOptions, http: tuple[str, int] | None) -> int:
+    try:
+        serve = Serve(options)
+    except LedgerError as error:
+        click.echo(f"waiaas-run serve: {error} (choose another with --state)", err=True)
+        return 2
+    endpoints = HttpEndpoints(serve, *http) if http else None
+    try:
+        serve.install_signal_handlers()
+        await serve.start()
+        if endpoints is not None:
+            await endpoints.start()
+    except StartupError as error:
+        click.echo(f"waiaas-run serve: {error}", err=True)
+        await serve.drain()
+        return 2
+    except OSError as error:
+        click.echo(f"waiaas-run serve: --http: {error.strerror or error}", err=True)
+        await serve.drain()
+        return 2
+    code = await serve.run_until_stopped()
+    if endpoints is not None:
+        await endpoints.close()
+    return code

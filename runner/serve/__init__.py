@@ -1,0 +1,1 @@
+"""Serve mode: playbooks on their schedules in one long-running process."""

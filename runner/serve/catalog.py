@@ -1,0 +1,87 @@
+"""The playbooks serve runs: files and directories, read again on every reload."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runner.playbook import Playbook, PlaybookError, load_playbook
+from runner.playbook.schedule import Schedule
+
+__all__ = ["Catalog", "Entry", "load_catalog", "playbook_files"]
+
+_SUFFIXES = (".yaml", ".yml")
+_SCENARIOS = (".test.yaml", ".test.yml")  # scenario files beside recipes are not playbooks
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    path: Path
+    playbook: Playbook
+    schedule: Schedule
+    fingerprint: str  # of the file's bytes: unchanged files keep their job untouched
+
+
+@dataclass
+class Catalog:
+    entries: dict[str, Entry] = field(default_factory=dict)
+    invalid: dict[Path, str] = field(default_factory=dict)  # file -> located errors
+    unscheduled: list[Path] = field(default_factory=list)  # valid, but no schedule:
+
+
+def playbook_files(paths: Iterable[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            for candidate in sorted(path.rglob("*")):
+                name = candidate.name
+                if (
+                    candidate.is_file()
+                    and name.endswith(_SUFFIXES)
+                    and not name.endswith(_SCENARIOS)
+                ):
+                    yield candidate
+        else:
+            yield path
+
+
+def load_catalog(paths: Iterable[Path]) -> Catalog:
+    catalog = Catalog()
+    for path in playbook_files(paths):
+        try:
+            data = path.read_bytes()
+            playbook = load_playbook(path)
+        except OSError as error:
+            catalog.invalid[path] = f"{path}: cannot read: {error.strerror}"
+            continue
+        except PlaybookError as error:
+            catalog.invalid[path] = str(error)
+            continue
+        if playbook.schedule is None:
+            catalog.unscheduled.append(path)
+            continue
+        earlier = catalog.entries.get(playbook.name)
+        if earlier is not None:
+            catalog.invalid[path] = (
+                f"{path}: playbook name {playbook.name!r} is already used by {earlier.path}; "
+                "names identify runs in the ledger, so each must be unique"
+            )
+            continue
+        catalog.entries[playbook.name] = Entry(
+            playbook.name, path, playbook, playbook.schedule, hashlib.sha256(data).hexdigest()
+        )
+    return catalog
+
+
+def fingerprint_of(paths: Iterable[Path]) -> str:
+    """Changes when a playbook file is added, removed or modified (for --watch)."""
+    digest = hashlib.sha256()
+    for path in playbook_files(paths):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        digest.update(f"{path}\0{stat.st_mtime_ns}\0{stat.st_size}\n".encode())
+    return digest.hexdigest()

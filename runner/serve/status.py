@@ -1,0 +1,136 @@
+"""What serve is doing, as JSON (``GET /status``) and as text for a person."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from runner.ledger import Ledger, SendState
+from runner.ledger.slots import SlotLog
+from runner.serve.triggers import describe
+
+__all__ = ["ledger_status", "render_status", "serve_status"]
+
+
+def _iso(moment: float | datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if isinstance(moment, datetime):
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))
+
+
+def _needing_a_person(ledger: Ledger) -> list[dict[str, Any]]:
+    return [
+        {"key": send.key, "playbook": send.playbook, "run_id": send.run_id, "note": send.note}
+        for send in ledger.sends()
+        if send.state is SendState.UNKNOWN
+    ]
+
+
+def serve_status(serve: Any) -> dict[str, Any]:
+    """A running :class:`runner.serve.lifecycle.Serve`, as ``GET /status`` shows it."""
+    playbooks = []
+    for name, state in sorted(serve.states.items()):
+        entry = state.entry
+        playbooks.append(
+            {
+                "name": name,
+                "path": str(entry.path),
+                "schedule": describe(entry.schedule),
+                "missed": entry.schedule.missed,
+                "overlap": entry.schedule.overlap,
+                "next_fire": _iso(serve.next_fire(name)),
+                "running": _iso(state.running_slot),
+                "queued": _iso(state.queued),
+                "removed": state.removed,
+                "last": state.last or _last_from_ledger(serve.slot_log, name),
+            }
+        )
+    counters = serve.budget.counters
+    return {
+        "serve": {
+            "started_at": _iso(serve.started_at),
+            "stopping": serve.stopping,
+            "requests": counters.requests,
+            "rate_limited": counters.rate_limited,
+            "overloaded": bool(serve.metrics.overloaded._value.get()),
+            "demand_per_minute": round(serve.metrics.demand._value.get(), 1),
+            "budget_per_minute": round(serve.metrics.budget._value.get(), 1),
+            "sessions": [
+                {
+                    "url": session.url,
+                    "expires_at": _iso(session.expires_at) if session.expires_at else None,
+                    "renewal_error": session.renewal_error,
+                }
+                for session in serve.sessions.values()
+            ],
+        },
+        "playbooks": playbooks,
+        "invalid": serve.invalid,
+        "sends_needing_attention": _needing_a_person(serve.ledger),
+    }
+
+
+def _last_from_ledger(slots: SlotLog, name: str) -> dict[str, Any]:
+    latest = slots.latest(name)
+    if latest is None:
+        return {}
+    return {
+        "run_id": latest.run_id,
+        "slot": _iso(latest.slot),
+        "outcome": latest.outcome,
+        "reason": latest.reason,
+        "finished_at": latest.finished_at,
+    }
+
+
+def ledger_status(ledger: Ledger, slots: SlotLog) -> dict[str, Any]:
+    """The same from the ledger alone (no serve to ask): last slot of each playbook."""
+    return {
+        "serve": None,
+        "playbooks": [
+            {"name": name, "last": _last_from_ledger(slots, name)} for name in slots.playbooks()
+        ],
+        "invalid": {},
+        "sends_needing_attention": _needing_a_person(ledger),
+    }
+
+
+def render_status(status: dict[str, Any]) -> str:
+    lines: list[str] = []
+    serve = status.get("serve")
+    if serve:
+        state = "stopping" if serve["stopping"] else "running"
+        lines.append(
+            f"serve {state} since {serve['started_at']}: {serve['requests']} requests, "
+            f"{serve['rate_limited']} rate-limited; demand {serve['demand_per_minute']}/min "
+            f"of a budget of {serve['budget_per_minute']}/min"
+            + (" — OVERLOADED: runs start late" if serve["overloaded"] else "")
+        )
+        for session in serve["sessions"]:
+            if session["renewal_error"]:
+                lines.append(f"  SESSION RENEWAL FAILING for {session['url']}: ")
+                lines[-1] += f"{session['renewal_error']} (expires {session['expires_at']})"
+    lines.append(f"{'PLAYBOOK':<28} {'NEXT FIRE':<21} {'LAST SLOT':<21} OUTCOME")
+    for book in status["playbooks"]:
+        last = book.get("last") or {}
+        outcome = last.get("outcome") or "-"
+        if book.get("running"):
+            outcome = f"running ({book['running']})"
+        if last.get("reason") and outcome not in ("ok", "-"):
+            outcome += f": {last['reason']}"
+        lines.append(
+            f"{book['name']:<28} {book.get('next_fire') or '-':<21} "
+            f"{last.get('slot') or '-':<21} {outcome}"
+        )
+    for path, problem in status.get("invalid", {}).items():
+        lines.append(f"INVALID {path}: {problem.splitlines()[0] if problem else ''}")
+    attention = status["sends_needing_attention"]
+    if attention:
+        lines.append(f"{len(attention)} send(s) NEED A PERSON (see `waiaas-run resolve`):")
+        lines.extend(f"  {send['key']}: {send['note']}" for send in attention)
+    else:
+        lines.append("no send needs a person")
+    return "\n".join(lines)

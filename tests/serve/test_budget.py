@@ -1,0 +1,119 @@
+"""Pacing below the daemon's limits, the cached wallet list, sends refused while draining,
+and the watchdog's clock-jump check."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from runner.client import WAIaaSClient
+from runner.serve.budget import CURRENT_RUN, Budget, DaemonLimits, PacedTransport, RunMeter
+
+TOKEN = "wai_sess_eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZXNzLTEiLCJpYXQiOjF9.c2ln"  # sub: sess-1
+
+
+async def test_a_burst_goes_out_at_once_and_the_window_is_never_overrun() -> None:
+    now = [1000.0]
+    budget = Budget(DaemonLimits(ip_per_minute=100, session_per_minute=1000), lambda: now[0])
+    waited = [await budget.spend("s1", False) for _ in range(95)]
+    assert waited == [0.0] * 95  # 95 % of 100 at once: a minute's burst is allowed
+    blocked = asyncio.ensure_future(budget.spend("s1", False))
+    await asyncio.sleep(0.05)
+    assert not blocked.done()  # the 96th waits for the oldest to leave the window
+    blocked.cancel()
+
+
+async def test_the_transaction_list_has_its_own_small_window() -> None:
+    budget = Budget(DaemonLimits())
+    for _ in range(9):  # 95 % of 10
+        assert await budget.spend("s1", True) == 0.0
+    waiting = asyncio.ensure_future(budget.spend("s1", True))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    # other requests of the session, and other sessions, are not held up behind it
+    assert await budget.spend("s1", False) == 0.0
+    assert await budget.spend("s2", True) == 0.0
+    waiting.cancel()
+
+
+class Daemon:
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self.wallet_gone = False
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(f"{request.method} {request.url.path}")
+        if request.url.path == "/v1/connect-info":
+            return httpx.Response(200, json={"session": {"id": "sess-1"}, "wallets": []})
+        if self.wallet_gone:
+            body = {"code": "WALLET_NOT_FOUND", "message": "gone", "retryable": False}
+            return httpx.Response(404, json=body)
+        if request.url.path == "/v1/transactions":
+            return httpx.Response(429, json={"code": "RATE_LIMITED", "message": "x"})
+        return httpx.Response(200, json={"ok": True})
+
+
+def _http(budget: Budget, daemon: Daemon) -> tuple[httpx.AsyncClient, PacedTransport]:
+    transport = PacedTransport(budget, httpx.MockTransport(daemon))
+    return httpx.AsyncClient(transport=transport, base_url="http://daemon"), transport
+
+
+async def test_requests_over_the_budget_wait_instead_of_failing() -> None:
+    budget = Budget(DaemonLimits(ip_per_minute=20))
+    daemon = Daemon()
+    http, _ = _http(budget, daemon)
+    async with http:
+        for _ in range(19):
+            response = await http.get("/v1/wallet/balance", headers={"Authorization": TOKEN})
+            assert response.status_code == 200
+        late = asyncio.ensure_future(http.get("/v1/wallet/balance"))
+        await asyncio.sleep(0.05)
+        assert not late.done()  # waiting for the window, not refused
+        late.cancel()
+    assert budget.counters.requests == 19 and daemon.seen.count("GET /v1/wallet/balance") == 19
+
+
+async def test_wallet_names_are_resolved_once_and_again_after_a_404() -> None:
+    budget = Budget(DaemonLimits())
+    daemon = Daemon()
+    http, _ = _http(budget, daemon)
+    async with http:
+        for _ in range(3):
+            assert (await http.get("/v1/connect-info")).json()["session"]["id"] == "sess-1"
+        daemon.wallet_gone = True
+        assert (await http.get("/v1/wallet/balance")).status_code == 404
+        daemon.wallet_gone = False
+        await http.get("/v1/connect-info")
+    assert daemon.seen.count("GET /v1/connect-info") == 2
+    assert budget.counters.connect_info_cached == 2
+
+
+async def test_a_429_is_counted_and_playbook_requests_are_measured() -> None:
+    budget = Budget(DaemonLimits())
+    http, _ = _http(budget, Daemon())
+    meter = RunMeter()
+    token = CURRENT_RUN.set(meter)
+    try:
+        async with http:
+            assert (await http.get("/v1/transactions")).status_code == 429
+            await http.get("/v1/wallet/balance")
+    finally:
+        CURRENT_RUN.reset(token)
+    assert budget.counters.rate_limited == 1
+    assert meter.requests == 2 and meter.first_wait == 0.0
+
+
+async def test_a_draining_serve_refuses_new_sends_without_posting_them() -> None:
+    budget = Budget(DaemonLimits())
+    daemon = Daemon()
+    http, _ = _http(budget, daemon)
+    budget.draining = True
+    async with WAIaaSClient("http://daemon", TOKEN, http_client=http) as client:
+        with pytest.raises(Exception) as refused:
+            await client.send_token("0x" + "1" * 40, 1, network="ethereum-sepolia")
+        await client.get_connect_info()  # reads go on
+    assert "SHUTTING_DOWN" in str(refused.value) and "not posted" in str(refused.value)
+    assert daemon.seen == ["GET /v1/connect-info"]
+    assert budget.counters.refused_sends == 1

@@ -1,0 +1,39 @@
+"""Reload (SIGHUP / --watch): unchanged playbooks keep their next fire, a changed schedule
+is rescheduled, a removed playbook goes after its run in flight, an invalid edit keeps the
+previous version."""
+
+from __future__ import annotations
+
+from tests.serve.conftest import ServeHarness, until, write_playbook
+
+
+async def test_reload_keeps_swaps_and_removes(harness: ServeHarness) -> None:
+    write_playbook(harness.books, "steady", "{ interval: 1h }")
+    write_playbook(harness.books, "changing", "{ interval: 1h }")
+    gone = write_playbook(harness.books, "gone", "{ interval: 1s }")
+    harness.sandbox.add_fault("GET /v1/wallet/balance latency=1.5 times=1")
+    serve = await harness.start()
+    steady_next = serve.next_fire("steady")
+    await until(lambda: serve.states["gone"].task is not None, "gone's run in flight")
+    write_playbook(harness.books, "changing", "{ interval: 30m }")
+    gone.unlink()
+    serve.reload()
+    assert serve.next_fire("steady") == steady_next  # untouched
+    changing = serve.next_fire("changing")
+    assert changing is not None and changing.minute in (0, 30)
+    assert serve.scheduler.get_job("gone") is None  # no new fire
+    assert serve.states["gone"].removed  # but its run in flight goes on
+    await until(lambda: "gone" not in serve.states, "the run in flight ended")
+    assert harness.slots("gone")[-1].outcome == "ok"
+    # an invalid edit: the previous version stays
+    (harness.books / "steady.yaml").write_text("version: 1\nname: steady\nsteps: [\n")
+    serve.reload()
+    assert serve.next_fire("steady") == steady_next
+    assert str(harness.books / "steady.yaml") in serve.invalid
+
+
+async def test_watch_reloads_on_a_file_change(harness: ServeHarness) -> None:
+    write_playbook(harness.books, "first", "{ interval: 1h }")
+    serve = await harness.start(watch_interval=0.1)
+    write_playbook(harness.books, "second", "{ interval: 1h }")
+    await until(lambda: "second" in serve.states, "the new playbook")

@@ -1,0 +1,100 @@
+"""A finite session is renewed inside the daemon's window and written back to its file."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import stat
+from pathlib import Path
+
+import pytest
+
+from runner.client import WAIaaSClient, decode_token_claims
+from runner.sandbox import Clock, Sandbox
+from runner.serve.budget import Budget, DaemonLimits
+from runner.serve.sessions import Session, write_token_file
+from tests.exactly_once.conftest import fast_fixture
+from tests.serve.conftest import until
+
+
+def test_token_file_is_replaced_atomically_with_mode_0600(tmp_path: Path) -> None:
+    path = tmp_path / "token"
+    path.write_text("old\n")
+    path.chmod(0o644)
+    write_token_file(path, "wai_sess_new")
+    assert path.read_text() == "wai_sess_new\n"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["token"]  # no temporary left behind
+
+
+async def test_a_finite_token_is_renewed_in_its_window_and_written_back(tmp_path: Path) -> None:
+    clock = Clock()
+    async with Sandbox(port=0, fixture=fast_fixture(), clock=clock) as sandbox:
+        _, token = sandbox.create_session(ttl=300)
+        token_file = tmp_path / "token"
+        token_file.write_text(token + "\n")
+        issued = decode_token_claims(token)
+        renewed_at: list[float] = []
+
+        async def sandbox_time_passes(seconds: float) -> None:
+            if seconds > 0:
+                sandbox.advance(seconds)  # the keeper waits in sandbox time, not real time
+            await asyncio.sleep(0)
+
+        session = Session(
+            sandbox.url,
+            token,
+            token_file,
+            Budget(DaemonLimits()),
+            clock=clock,
+            sleep=sandbox_time_passes,
+            on_renewal=lambda outcome: renewed_at.append(clock()),
+        )
+        session.start()
+        try:
+            await until(lambda: len(renewed_at) >= 2, "two renewals")
+        finally:
+            await session.close()
+        first = renewed_at[0] - issued.issued_at
+        assert 150 <= first < 300  # inside the daemon's window: from 50 % of the TTL
+        written = token_file.read_text().strip()
+        assert written == session.token != token
+        assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+        assert decode_token_claims(written).expires_at > issued.expires_at  # type: ignore[operator]
+        async with WAIaaSClient(sandbox.url, written) as client:
+            assert (await client.get_connect_info()).wallets
+
+
+async def test_a_renewal_failure_is_reported_loudly_long_before_expiry(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    async with Sandbox(port=0, fixture=fast_fixture(), clock=clock) as sandbox:
+        session_id, token = sandbox.create_session(ttl=3600)
+        sandbox.revoke_session(session_id)
+        outcomes: list[str] = []
+
+        async def sandbox_time_passes(seconds: float) -> None:
+            if seconds > 0:
+                sandbox.advance(seconds)
+            await asyncio.sleep(0)
+
+        caplog.set_level(logging.ERROR, logger="runner")
+        session = Session(
+            sandbox.url,
+            token,
+            None,
+            Budget(DaemonLimits()),
+            clock=clock,
+            sleep=sandbox_time_passes,
+            on_renewal=outcomes.append,
+        )
+        session.start()
+        try:
+            await until(lambda: outcomes == ["failed"], "the failure")
+        finally:
+            await session.close()
+        assert session.renewal_error and "SESSION_REVOKED" in session.renewal_error
+        failure = next(r for r in caplog.records if "session renewal failed" in r.getMessage())
+        assert "expires in" in failure.getMessage()
+        assert session.expires_at is not None and session.expires_at - clock() > 1000
