@@ -17,6 +17,7 @@ SUMMARIES = {
     "run": "Run playbooks against the daemon.",
     "sandbox": "Serve a local stand-in for the WAIaaS daemon (a test double: no keys, no chain).",
     "schema": "Print the JSON Schema of playbooks (the source of playbooks/playbook.schema.json).",
+    "test": "Run the scenario tests (*.test.yaml) of playbooks against in-process sandboxes.",
     "validate": "Check playbooks: YAML, keys, amounts, expressions, references, limits.",
 }
 
