@@ -261,7 +261,8 @@ class WAIaaSClient:
             raise
         except httpx.TransportError as exc:
             if not idempotent and not never_sent(exc):
-                cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                said = str(exc).replace(self._token, "***")
+                cause = f"{type(exc).__name__}: {said}" if said else type(exc).__name__
                 raise _ambiguous(what, json, None, cause) from None
             detail = str(exc).replace(self._token, "***") or "no detail"
             if isinstance(exc, httpx.LocalProtocolError):  # its text may quote our headers

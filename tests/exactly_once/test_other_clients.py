@@ -8,17 +8,14 @@ runner sends its own; made a moment earlier (too close to tell), a person must l
 
 from __future__ import annotations
 
-import functools
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-import runner.engine.launch
 from runner.client import WAIaaSClient
 from runner.engine.results import ExitCode
-from runner.ledger import Ledger, SendState
+from runner.ledger import SendState
 from tests.exactly_once.conftest import Harness, no_wait, reason
 from tests.exactly_once.proxy import ManglingProxy, Rule, replace_with
 
@@ -45,18 +42,15 @@ async def _other_client_sends(harness: Harness) -> str:
     return sent.id
 
 
-def _ledger_later_by(seconds: float) -> Callable[..., Ledger]:
-    """The runner's intents are written ``seconds`` after the other client's transfer."""
-    return functools.partial(Ledger, clock=lambda: time.time() + seconds)
-
-
 @pytest.mark.parametrize("before", [5.0, 29.0])
 async def test_a_transfer_made_seconds_before_the_intent_is_not_adopted(
-    harness: Harness, lost: ManglingProxy, monkeypatch: pytest.MonkeyPatch, before: float
+    harness: Harness, lost: ManglingProxy, before: float
 ) -> None:
     theirs = await _other_client_sends(harness)
-    monkeypatch.setattr(runner.engine.launch, "Ledger", _ledger_later_by(before))
-    result, _ = await harness.run(PLAYBOOK, daemon_url=lost.url, sleep=no_wait)
+    # the runner's clock (its intents) ``before`` seconds after the other client's transfer
+    result, _ = await harness.run(
+        PLAYBOOK, daemon_url=lost.url, sleep=no_wait, clock=lambda: time.time() + before
+    )
 
     assert result.exit_code is ExitCode.OK, reason(result, "fund")
     assert harness.tx_count() == 2  # theirs, and the runner's own (posted once more)
