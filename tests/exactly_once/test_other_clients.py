@@ -8,7 +8,6 @@ runner sends its own; made a moment earlier (too close to tell), a person must l
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -46,8 +45,13 @@ async def _other_client_sends(harness: Harness) -> str:
 
 
 def _ledger_later_by(seconds: float) -> Callable[..., Ledger]:
-    """The runner's intents are written ``seconds`` after the other client's transfer."""
-    return functools.partial(Ledger, clock=lambda: time.time() + seconds)
+    """The runner's intents are written ``seconds`` after the other client's transfer (the
+    run's own clock, which launch passes to the ledger, is replaced for the ledger only)."""
+
+    def opened(path: Path, **_: object) -> Ledger:
+        return Ledger(path, clock=lambda: time.time() + seconds)
+
+    return opened
 
 
 @pytest.mark.parametrize("before", [5.0, 29.0])
