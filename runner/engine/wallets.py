@@ -12,6 +12,7 @@ from runner.errors import StepFailed
 from runner.ledger import Ledger
 from runner.ledger.locks import wallet_lock
 from runner.playbook import Playbook, Template
+from runner.playbook.addresses import address_problem
 
 __all__ = ["ResolvedWallet", "Wallets"]
 
@@ -104,6 +105,10 @@ class Wallets:
             if not wallet.address:
                 raise StepFailed(f"wallet {text!r}: the daemon did not report its address")
             return wallet.address, text
+        # A recipient computed at run time (env, vars, an expression) meets the rule a
+        # written one meets at validate time: a mistyped checksummed address is not posted.
+        if problem := address_problem(text):
+            raise StepFailed(f"recipient {problem}; nothing was sent")
         return text, None
 
     @contextlib.asynccontextmanager

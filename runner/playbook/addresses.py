@@ -13,9 +13,13 @@ import re
 
 from Crypto.Hash import keccak
 
-__all__ = ["EVM_ADDRESS", "checksum_problem", "eip55", "same_address"]
+__all__ = ["ADDRESS", "EVM_ADDRESS", "address_problem", "checksum_problem", "eip55", "same_address"]
 
-EVM_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
+EVM_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}\Z")  # \Z: "$" would let a trailing newline in
+# EVM 0x-hex, Solana base58 public key, XRPL classic address
+ADDRESS = re.compile(
+    r"^(0x[0-9a-fA-F]{40}|[1-9A-HJ-NP-Za-km-z]{32,44}|r[1-9A-HJ-NP-Za-km-z]{24,34})\Z"
+)
 
 
 def eip55(address: str) -> str:
@@ -41,6 +45,14 @@ def checksum_problem(address: str) -> str | None:
         f"{address} is mixed case but its EIP-55 checksum does not match: a character is "
         "probably mistyped; copy the address again from its source"
     )
+
+
+def address_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a recipient address, or None. The same rule holds for an
+    address written in the playbook (validate) and one a run computes (env, expressions)."""
+    if not ADDRESS.match(text):
+        return f"{text!r} is neither a wallet alias nor an address"
+    return checksum_problem(text)
 
 
 def same_address(a: str, b: str) -> bool:

@@ -9,14 +9,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from runner.playbook.addresses import checksum_problem
+from runner.playbook.addresses import address_problem, checksum_problem
 from runner.playbook.amounts import NATIVE_UNITS, Amount, AmountError, AmountLiteral, RawAmount
 from runner.playbook.diagnostics import Diagnostic, KeyPath, did_you_mean
 from runner.playbook.evaluate import EvalContext, EvaluationError, evaluate
 from runner.playbook.expressions import Expression, ExpressionError, Template
 from runner.playbook.exprtypes import STRING, ExprType, a
 from runner.playbook.facts import Facts, referenced, walk
-from runner.playbook.fields import ADDRESS
 from runner.playbook.loader import SourceMap
 from runner.playbook.typecheck import Scope, StepInfo, check_expression, check_template
 from runner.playbook.values import Value
@@ -157,14 +156,9 @@ class _Checks:
                     f"no wallet: set {key}: here or a default daemon.wallet",
                 )
         for index, recipient in enumerate(self.playbook.limits.allow_to or []):
-            if recipient not in self.playbook.wallets and not ADDRESS.match(recipient):
+            if recipient not in self.playbook.wallets and (problem := address_problem(recipient)):
                 hint = did_you_mean(recipient, self.playbook.wallets)
-                yield self.source.diagnostic(
-                    ("limits", "allow_to", index),
-                    f"{recipient!r} is neither a wallet alias nor an address{hint}",
-                )
-            elif problem := checksum_problem(recipient):
-                yield self.source.diagnostic(("limits", "allow_to", index), problem)
+                yield self.source.diagnostic(("limits", "allow_to", index), problem + hint)
         for symbol, declared in self.playbook.tokens.items():
             if declared.address is not None and (problem := checksum_problem(declared.address)):
                 yield self.source.diagnostic(("tokens", symbol, "address"), problem)

@@ -5,13 +5,13 @@ describes itself in the JSON Schema); none accepts a float where money is meant.
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from runner.playbook.addresses import ADDRESS
 from runner.playbook.amounts import (
     NATIVE_SYMBOLS,
     AmountError,
@@ -41,12 +41,6 @@ __all__ = [
     "TextValue",
     "exactly_one",
 ]
-
-# EVM 0x-hex, Solana base58 public key, XRPL classic address
-ADDRESS = re.compile(
-    r"^(0x[0-9a-fA-F]{40}|[1-9A-HJ-NP-Za-km-z]{32,44}|r[1-9A-HJ-NP-Za-km-z]{24,34})$"
-)
-
 
 class Model(BaseModel):
     """Strict: unknown keys are errors, and YAML values are never coerced ("5" is not 5)."""

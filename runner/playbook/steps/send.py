@@ -7,13 +7,12 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from runner.playbook.addresses import checksum_problem, same_address
+from runner.playbook.addresses import address_problem, same_address
 from runner.playbook.amounts import NATIVE_SYMBOLS, Amount, AmountError, AmountLiteral, RawAmount
 from runner.playbook.diagnostics import Diagnostic, KeyPath, did_you_mean
 from runner.playbook.evaluate import EvaluationError
 from runner.playbook.exprtypes import BOOL, NUMBER, STRING, ExprType, amount_of
 from runner.playbook.fields import (
-    ADDRESS,
     AmountValue,
     Identifier,
     Model,
@@ -153,13 +152,8 @@ class SendStep(StepModel):
         allowed = playbook.limits.allow_to
         if allowed is not None and not any(same_address(recipient, entry) for entry in allowed):
             yield checker.diagnostic(path, f"recipient {recipient!r} is not in limits.allow_to")
-        if recipient not in playbook.wallets and not ADDRESS.match(recipient):
-            hint = did_you_mean(recipient, playbook.wallets)
-            yield checker.diagnostic(
-                path, f"{recipient!r} is neither a wallet alias nor an address{hint}"
-            )
-        elif recipient not in playbook.wallets and (problem := checksum_problem(recipient)):
-            yield checker.diagnostic(path, problem)
+        if recipient not in playbook.wallets and (problem := address_problem(recipient)):
+            yield checker.diagnostic(path, problem + did_you_mean(recipient, playbook.wallets))
 
     def _native_coin(self, path: KeyPath, checker: Checker, amount: Amount) -> Iterator[Diagnostic]:
         settings = self.send
