@@ -86,3 +86,32 @@ def test_a_wrong_amount_shows_expected_and_actual_sends(tmp_path: Path) -> None:
         result.output
     )
     assert "1 case: 0 passed, 1 failed" in result.output
+
+
+# A threshold moved a little, or a boundary flipped (< to <=), is a change a reviewer can
+# miss: each recipe's scenarios must catch it (found by mutating every comparison and
+# threshold of the recipes; these are the ones the first scenario files let through).
+BOUNDARY_MUTATIONS = [
+    ("approvals-backlog", "max_waiting: 5", "max_waiting: 4"),
+    ("approvals-backlog", 'oldest_age > seconds("2h")', 'oldest_age >= seconds("2h")'),
+    ("approvals-backlog", 'seconds("2h")', 'seconds("1h")'),
+    ("keep-agent-funded", 'floor: "0.05 ETH"', 'floor: "0.04 ETH"'),
+    ("keep-agent-usdc", 'floor: "25 USDC"', 'floor: "24 USDC"'),
+    ("low-balance-alert", 'treasury_eth_floor: "2 ETH"', 'treasury_eth_floor: "1 ETH"'),
+    ("nightly-sweep", 'minimum_sweep: "0.1 ETH"', 'minimum_sweep: "0.2 ETH"'),
+    ("nightly-sweep", "vars.keep >= vars.minimum_sweep", "vars.keep > vars.minimum_sweep"),
+    ("stuck-transactions", "older_than: 30m", "older_than: 1h"),
+    ("stuck-transactions", "older_than: 30m", "older_than: 15m"),
+]
+
+
+@pytest.mark.parametrize(
+    ("recipe", "good", "bad"),
+    BOUNDARY_MUTATIONS,
+    ids=[f"{r}: {b}" for r, _, b in BOUNDARY_MUTATIONS],
+)
+async def test_a_moved_threshold_or_boundary_fails_a_scenario(
+    tmp_path: Path, recipe: str, good: str, bad: str
+) -> None:
+    results = await run_scenario(load_scenario(_broken_copy(tmp_path, recipe, good, bad)))
+    assert any(not r.passed for r in results), f"{recipe}: no scenario notices {bad!r}"
