@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from runner.cli._execution import execution_options, launch_options, run_playbooks
+from runner.ledger.keys import run_id_problem
 from runner.serve.slots import SlotError, parse_slot, slot_run_id
 
 
@@ -21,9 +22,19 @@ def _slot(ctx: click.Context, param: click.Parameter, value: str | None) -> date
         raise click.BadParameter(str(error)) from None
 
 
+def _run_id(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and (problem := run_id_problem(value)):
+        raise click.BadParameter(problem)
+    return value
+
+
 @click.command("run")
 @execution_options("text", "json")
-@click.option("--run-id", help="Name this run (a send key includes it); default: a new id.")
+@click.option(
+    "--run-id",
+    callback=_run_id,
+    help="Name this run (a send key includes it); default: a new id.",
+)
 @click.option(
     "--resume", is_flag=True, help="Continue the playbook's last run that did not end ok."
 )

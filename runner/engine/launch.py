@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 from filelock import Timeout
@@ -133,9 +134,19 @@ def _render_daemon_text(template: Template, env: Mapping[str, str | None], what:
 
 
 def _daemon_url(playbook: Playbook, options: LaunchOptions, env: Mapping[str, str | None]) -> str:
-    if options.daemon_url:
-        return options.daemon_url
-    return _render_daemon_text(playbook.daemon.url, env, "url")
+    url = options.daemon_url or _render_daemon_text(playbook.daemon.url, env, "url")
+    try:
+        parts = urlsplit(url)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
+    except ValueError:  # an unclosed [ipv6] bracket, a port that is not a number
+        usable = False
+    # A URL that cannot name a daemon is bad input (exit 2), not three failed connects (exit 1).
+    if not usable or url != url.strip():
+        raise UsageError(
+            f"the daemon URL {url[:80]!r} is not an http:// or https:// URL with a host "
+            "(from --daemon-url, else $WAIAAS_URL or daemon.url)"
+        )
+    return url
 
 
 def _read_token_file(path: Path) -> str:

@@ -42,6 +42,7 @@ __all__ = [
     "exactly_one",
 ]
 
+
 class Model(BaseModel):
     """Strict: unknown keys are errors, and YAML values are never coerced ("5" is not 5)."""
 
