@@ -171,7 +171,11 @@ class Case(_Model):
     webhook_env: list[str] = Field(
         default_factory=list, description="env variables set to the test's webhook receiver URL"
     )
-    run_id: str | None = Field(None, description="like --run-id (send keys include it)")
+    run_id: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:+-]{0,127}$",  # as --run-id (runner.ledger.keys)
+        description="like --run-id (send keys include it)",
+    )
     runs: int = Field(1, ge=1, le=10, description="run the playbook this many times in a row")
     expect: Expect = Expect()
 

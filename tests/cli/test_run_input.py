@@ -70,3 +70,15 @@ def test_accepted_run_ids_round_trip_through_the_send_key(run_id: str) -> None:
     assert run_id_problem(run_id) is None
     key = SendKey("quickstart", run_id, "fund")
     assert SendKey.parse(str(key)) == key
+
+
+def test_a_scenario_run_id_follows_the_same_rule(tmp_path: Path) -> None:
+    scenario = tmp_path / "bad.test.yaml"
+    scenario.write_text(
+        f"playbook: {ROOT / 'playbooks' / 'keep-agent-usdc.yaml'}\n"
+        'cases:\n  - name: x\n    run_id: "a/b"\n    expect: { exit_code: 0 }\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["test", str(scenario)])
+    assert result.exit_code == 2, result.output
+    assert "bad.test.yaml:4:13: cases[0].run_id:" in result.output
