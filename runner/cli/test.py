@@ -92,9 +92,10 @@ def _json_result(result: CaseResult) -> dict[str, Any]:
     help="text: a line per case and a diff for failures; json: one JSON line per case.",
 )
 def command(paths: tuple[Path, ...], case_filter: str | None, output: str) -> None:
-    """Run scenario tests: each case starts an in-process sandbox (balances, tiers,
-    faults, clock), runs the playbook and compares its sends, step outcomes, exit code and
-    webhook events with what the case expects.
+    """Run the scenario tests (*.test.yaml) of playbooks against in-process sandboxes.
+
+    Each case starts a sandbox (balances, tiers, faults, clock), runs the playbook and
+    compares its sends, step outcomes, exit code and webhook events with what it expects.
 
     PATH may be a test file (*.test.yaml), a playbook (its <name>.test.yaml is run) or a
     directory (searched recursively). Exit 0 all cases pass, 1 a case failed, 2 a test

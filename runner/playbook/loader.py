@@ -13,6 +13,7 @@ with it, and PyYAML's pure-Python parser otherwise; everything after composing i
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -44,6 +45,8 @@ MAX_NUMBER_TEXT = 100  # Python refuses to convert ints of more than 4300 digits
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")}
 _MERGE = f"{_TAG}merge"
+_KEY_TAGS = _SCALAR_TAGS | {BAD_NUMBER_TAG}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _BOOLEANS = {"yes": True, "true": True, "on": True, "no": False, "false": False, "off": False}
 
 
@@ -199,6 +202,7 @@ class _Builder:
             self.problems.append(self.fail(node, number_problem(text), path).diagnostics[0])
             return text
         self.check_tag(node, _SCALAR_TAGS)
+        self.check_text(node, path)
         tag = node.tag.removeprefix(_TAG)
         style = node.style or None  # libyaml writes "" for plain scalars, PyYAML None
         self.source.scalars.setdefault(path, ScalarInfo(text, tag, style))
@@ -221,8 +225,24 @@ class _Builder:
     def key_text(self, node: Node) -> str:
         if not isinstance(node, ScalarNode):
             raise self.fail(node, "mapping keys must be plain text, not a list or mapping")
-        self.check_tag(node, _SCALAR_TAGS)
+        # keys are always their text (so "010:" is the key "010"): no number rule applies
+        self.check_tag(node, _KEY_TAGS)
+        self.check_text(node, ())
         return str(node.value)
+
+    def check_text(self, node: ScalarNode, path: KeyPath) -> None:
+        """A ``"\ud800"`` escape makes a string that is not Unicode text: nothing could
+        print, log or send it (every write would fail), so it is refused where it is written.
+        Only double-quoted scalars have escapes; the file itself was strict UTF-8."""
+        if node.style == '"' and _SURROGATE.search(node.value):
+            self.problems.append(
+                self.fail(
+                    node,
+                    "text with an unpaired surrogate escape (\\ud800-\\udfff) is not Unicode "
+                    "text; write the character itself or a \\U escape of a real code point",
+                    path,
+                ).diagnostics[0]
+            )
 
     def mapping(self, node: MappingNode, path: KeyPath) -> dict[str, Any]:
         self.check_tag(node, {f"{_TAG}map"})

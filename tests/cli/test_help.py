@@ -19,6 +19,7 @@ SUMMARIES = {
     "and chain projected balances through later steps.",
     "sandbox": "Serve a local stand-in for the WAIaaS daemon (a test double: no keys, no chain).",
     "schema": "Print the JSON Schema of playbooks (the source of playbooks/playbook.schema.json).",
+    "test": "Run the scenario tests (*.test.yaml) of playbooks against in-process sandboxes.",
     "validate": "Check playbooks: YAML, keys, amounts, expressions, references, limits.",
 }
 

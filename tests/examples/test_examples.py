@@ -131,13 +131,13 @@ def test_systemd_units_carry_what_they_need() -> None:
     assert timer["Timer"]["OnCalendar"] and timer["Timer"]["Persistent"] == "true"
     assert timer["Timer"]["Unit"] == "waiaas-runner@%i.service"
     assert timer["Install"]["WantedBy"] == "timers.target"
-    serve = _unit("waiaas-runner-serve.service")["Service"]
+    serve = _unit("waiaas-serve.service")["Service"]
     assert serve["Restart"] == "on-failure"
     assert serve["StateDirectory"] == "waiaas-runner"
-    assert "waiaas-run serve" in serve["ExecStart"] and "--token-file" in serve["ExecStart"]
-    assert "WAIAAS_RUNNER_STATE=%S/waiaas-runner/" in (
-        (EXAMPLES / "systemd" / "waiaas-runner-serve.service").read_text(encoding="utf-8")
-    )
+    assert "waiaas-run serve" in serve["ExecStart"]
+    # the token file lives in the state directory: serve writes renewed tokens back to it
+    assert "--token-file /var/lib/waiaas-runner/" in serve["ExecStart"]
+    assert "--state /var/lib/waiaas-runner/" in serve["ExecStart"]
 
 
 @needs_scheduled_for

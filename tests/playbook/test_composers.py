@@ -81,3 +81,21 @@ def test_guarantees_hold_on_each_path(composer: type[Any], text: str, message: s
     with pytest.raises(PlaybookError) as caught:
         load_yaml(text, "f.yaml", composer)
     assert message in str(caught.value)
+
+
+@pytest.mark.skipif(len(COMPOSERS) < 2, reason="PyYAML was built without libyaml")
+def test_the_one_known_difference_a_tab_after_a_colon() -> None:
+    """libyaml takes a tab as the space after ``key:`` (YAML allows tabs as separation);
+    PyYAML's pure-Python scanner refuses it. Same data where both accept; never a
+    different reading of a value."""
+    libyaml, python = COMPOSERS
+    assert load_yaml("a:\t1\n", "f.yaml", libyaml)[0] == {"a": 1}
+    with pytest.raises(PlaybookError, match="found character '\\\\t'"):
+        load_yaml("a:\t1\n", "f.yaml", python)
+
+
+@pytest.mark.parametrize("composer", COMPOSERS, ids=lambda c: c.__name__)
+def test_number_like_keys_stay_their_text(composer: type[Any]) -> None:
+    text = "a: {010: x, 1:30: y, 0x10: z, 1e3: w, 10: v}\n"
+    data, _ = load_yaml(text, "f.yaml", composer)
+    assert data == {"a": {"010": "x", "1:30": "y", "0x10": "z", "1e3": "w", "10": "v"}}

@@ -87,10 +87,12 @@ def _refused(source: str) -> bool:
 
 
 @pytest.mark.parametrize("source", ESCAPES, ids=[e[:40] for e in ESCAPES])
-def test_escape_is_refused_within_100ms(source: str) -> None:
-    started = time.perf_counter()
+def test_escape_is_refused_without_burning_cpu(source: str) -> None:
+    # CPU time, not wall time: an escape must not compute (9**9**9, huge strings), and
+    # other processes on a loaded machine must not make this test flaky
+    started = time.process_time()
     assert _refused(source)
-    assert time.perf_counter() - started < 0.1
+    assert time.process_time() - started < 0.1
 
 
 @pytest.mark.parametrize("source", ESCAPES, ids=[e[:40] for e in ESCAPES])
@@ -100,14 +102,14 @@ def test_escape_in_a_playbook_is_a_clean_validation_error(source: str) -> None:
         'daemon: {url: "${{ env.URL }}", token: "${{ env.TOKEN }}"}\n'
         f"steps:\n  - log: {json.dumps('${{ ' + source + ' }}')}\n"
     )
-    started = time.perf_counter()
+    started = time.process_time()
     try:
         load_playbook_text(text, "p.yaml")
     except PlaybookError as error:
         assert error.diagnostics, "a refusal carries at least one located problem"
     else:  # only expressions that fail at run time get this far; none of them is allowed to run
         pytest.fail(f"accepted at load time: {source[:60]}")
-    assert time.perf_counter() - started < 0.5  # includes YAML parsing of up to 1 MB
+    assert time.process_time() - started < 0.5  # includes YAML parsing of up to 1 MB
 
 
 def test_expression_size_limits_are_reported() -> None:

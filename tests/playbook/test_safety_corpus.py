@@ -437,3 +437,31 @@ def test_time_arithmetic_out_of_range_is_a_located_error(body: str) -> None:
 )
 def test_durations_past_what_a_timedelta_holds_are_located_errors(body: str, expected: str) -> None:
     _check(body, expected)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('steps:\n  - log: "x \\ud800 y"\n', "p.yaml:8:10: steps[0].log: ~ unpaired surrogate"),
+        (
+            'vars: {a: "\\udfff"}\nsteps:\n  - log: hi\n',
+            "p.yaml:7:11: vars.a: ~ unpaired surrogate",
+        ),
+        ('vars: {"\\ud83d": 1}\nsteps:\n  - log: hi\n', "p.yaml:7:8: ~ unpaired surrogate"),
+        (
+            'steps:\n  - send: {to: other, amount: "1 ETH", memo: "\\ud83d\\ude00"}\n',
+            "p.yaml:8:46: steps[0].send.memo: ~ unpaired surrogate",
+        ),
+        (
+            'vars: {a: ["ok", "\\ud800"]}\nsteps:\n  - log: hi\n',
+            "p.yaml:7:18: vars.a[1]: ~ unpaired surrogate",
+        ),
+    ],
+)
+def test_strings_that_are_not_unicode_text_are_refused(body: str, expected: str) -> None:
+    _check(body, expected)
+
+
+def test_real_code_points_in_escapes_are_fine() -> None:
+    playbook = accepted('steps:\n  - log: "smile \\U0001F600 caf\\u00e9"\n')
+    assert playbook.steps[0].log.source == "smile \U0001f600 caf\u00e9"  # type: ignore[union-attr]
