@@ -6,10 +6,10 @@ from the runner's own report, so a send the runner did not mean to make shows up
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from runner.client import TransactionStatus
 from runner.playbook.amounts import Amount, AmountError, UnitTable, parse_amount_text
@@ -21,6 +21,9 @@ from runner.scenario.adapter import PlaybookRun, StepResult
 from runner.scenario.models import Expect, ExpectedSend, ExpectedStep
 
 __all__ = ["ObservedSend", "Verdict", "judge", "observe_sends", "values_match"]
+
+E = TypeVar("E")
+A = TypeVar("A")
 
 STATUSES = tuple(status.value for status in TransactionStatus)
 # webhook fields holding prose: a case names a part of the text, not all of it
@@ -142,26 +145,44 @@ def _expected_line(expected: ExpectedSend, units: UnitTable) -> str:
     return f"{expected.from_} -> {expected.to}  {amount or expected.amount}{status}"
 
 
-def _diff_sends(
-    expect: Expect, actual: list[ObservedSend], units: UnitTable, wallets: Mapping[str, str]
+def _paired_rows(
+    expected: Sequence[E],
+    actual: Sequence[A],
+    matches: Callable[[E, A], bool],
+    expected_line: Callable[[E], str],
+    actual_line: Callable[[A], str],
 ) -> list[str]:
+    """Each expected item takes a different actual one that matches it, in any order: the
+    rows of the difference (``-`` expected but missing, ``+`` present but not expected,
+    unmarked when paired), or no rows when the two pair up exactly."""
     unmatched = list(actual)
     rows: list[str] = []
     missing = False
-    for expected in expect.sends:
-        found = next((a for a in unmatched if _send_matches(expected, a, units, wallets)), None)
+    for wanted in expected:
+        found = next((item for item in unmatched if matches(wanted, item)), None)
         if found is None:
-            rows.append(f"- {_expected_line(expected, units)}")
+            rows.append(f"- {expected_line(wanted)}")
             missing = True
         else:
             unmatched.remove(found)
-            rows.append(f"  {found.line()}")
+            rows.append(f"  {actual_line(found)}")
     if not missing and not unmatched:
         return []
-    rows += [f"+ {extra.line()}" for extra in unmatched]
-    if not expect.sends and not actual:
-        rows.append("  (none)")
-    return ["sends (- expected but not made, + made but not expected):", *(f"  {r}" for r in rows)]
+    return rows + [f"+ {actual_line(extra)}" for extra in unmatched]
+
+
+def _diff_sends(
+    expect: Expect, actual: list[ObservedSend], units: UnitTable, wallets: Mapping[str, str]
+) -> list[str]:
+    rows = _paired_rows(
+        expect.sends,
+        actual,
+        lambda expected, found: _send_matches(expected, found, units, wallets),
+        lambda expected: _expected_line(expected, units),
+        ObservedSend.line,
+    )
+    heading = "sends (- expected but not made, + made but not expected):"
+    return [heading, *(f"  {row}" for row in rows)] if rows else []
 
 
 def _diff_steps(expect: Expect, steps: Sequence[StepResult], units: UnitTable) -> list[str]:
@@ -190,22 +211,11 @@ def _diff_webhook(expect: Expect, events: list[dict[str, Any]], units: UnitTable
     else was received (the order of events of one run is not part of their meaning)."""
     if expect.webhook is None:
         return []
-    unmatched = list(events)
-    rows: list[str] = []
-    missing = False
-    for wanted in expect.webhook:
-        found = next((got for got in unmatched if values_match(wanted, got, units)), None)
-        if found is None:
-            rows.append(f"- {_brief(wanted)}")
-            missing = True
-        else:
-            unmatched.remove(found)
-            rows.append(f"  {_brief(found)}")
-    if not missing and not unmatched:
-        return []
-    rows += [f"+ {_brief(extra)}" for extra in unmatched]
+    rows = _paired_rows(
+        expect.webhook, events, lambda wanted, got: values_match(wanted, got, units), _brief, _brief
+    )
     heading = "webhook events (- expected but not received, + received but not expected):"
-    return [heading, *(f"  {row}" for row in rows or ["  (none)"])]
+    return [heading, *(f"  {row}" for row in rows)] if rows else []
 
 
 def _brief(event: Mapping[str, Any]) -> str:

@@ -13,7 +13,7 @@ import sys
 import time
 from typing import IO, Any
 
-from runner.playbook.diagnostics import mask_secrets
+from runner.secrets import mask_secrets
 
 __all__ = ["JsonFormatter", "TextFormatter", "configure_logging"]
 

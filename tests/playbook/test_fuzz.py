@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [
     p.read_text(encoding="utf-8")
     for p in sorted([*ROOT.glob("playbooks/*.yaml"), *ROOT.glob("examples/*.yaml")])
+    if not p.name.endswith(".test.yaml")  # scenario files are not playbooks
 ]
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
