@@ -8,6 +8,7 @@ async with WAIaaSClient("http://127.0.0.1:3100", token) as client:
 
 from runner.client._client import WAIaaSClient
 from runner.client.addresses import same_address
+from runner.client.deadline import outside_deadline
 from runner.client.errors import (
     ERROR_CODES,
     AmbiguousSendError,
@@ -79,6 +80,7 @@ __all__ = [
     "WalletAssets",
     "WalletBalance",
     "decode_token_claims",
+    "outside_deadline",
     "same_address",
     "to_token_units",
 ]

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from runner.client.deadline import call_deadline
 from runner.client.errors import (
     AmbiguousSendError,
     InvalidResponseError,
@@ -287,7 +288,7 @@ class WAIaaSClient:
         try:
             # The whole call — connect, write, every byte of the answer — has one deadline;
             # httpx's own timeouts apply per read, so a dribbling answer would outlive it.
-            async with asyncio.timeout(self.timeout):
+            async with call_deadline(self.timeout):
                 response = await self._http.request(
                     method,
                     self._base_url + path,

@@ -32,6 +32,8 @@ from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
+from runner.client import outside_deadline
+
 __all__ = [
     "CURRENT_RUN",
     "DRAIN_MESSAGE",
@@ -52,10 +54,13 @@ SESSION_PATHS = ("/v1/wallet/", "/v1/transactions")
 
 @dataclass
 class RunMeter:
-    """What one run's requests cost: how many, and how long the first waited for budget."""
+    """What one run's requests cost: how many, how long the first waited for budget, and
+    when (wall clock) the first left."""
 
     requests: int = 0
     first_wait: float = 0.0
+    first_sent_at: float | None = None
+    clock: Callable[[], float] = time.time  # serve's clock (tests inject one)
 
 
 # the run that sends the current request (set by serve around each run)
@@ -166,11 +171,12 @@ class PacedTransport(httpx.AsyncBaseTransport):
 
     async def _send(self, request: httpx.Request, budget: Budget, path: str) -> httpx.Response:
         session = self._session_of(request) if path.startswith(SESSION_PATHS) else None
-        waited = await budget.spend(session, path == TX_LIST_PATH)
+        with outside_deadline():  # nothing has left yet: the call's deadline waits too
+            waited = await budget.spend(session, path == TX_LIST_PATH)
         budget.counters.waited_seconds += waited
         if (meter := CURRENT_RUN.get()) is not None:
             if not meter.requests:
-                meter.first_wait = waited
+                meter.first_wait, meter.first_sent_at = waited, meter.clock()
             meter.requests += 1
         budget.counters.requests += 1
         response = await self._inner.handle_async_request(request)

@@ -31,7 +31,14 @@ class Metrics:
         self.start_lateness = Histogram(
             _PREFIX + "start_lateness_seconds",
             "Seconds between a slot's planned start (nominal time plus jitter) and the run's "
-            "start, waiting for the request budget included",
+            "start (admitted and recorded as started; waiting for a free run slot included)",
+            buckets=_LATENESS_BUCKETS,
+            registry=r,
+        )
+        self.first_request_lateness = Histogram(
+            _PREFIX + "first_request_lateness_seconds",
+            "Seconds between a slot's planned start and its run's first request leaving "
+            "(waiting for the request budget included)",
             buckets=_LATENESS_BUCKETS,
             registry=r,
         )
@@ -61,8 +68,8 @@ class Metrics:
         )
         self.runs_delayed = Counter(
             _PREFIX + "runs_delayed",
-            "Runs that started more than the grace period after their slot, waiting for "
-            "the request budget or for a free run slot",
+            "Runs that started, or sent their first request, more than the grace period "
+            "after their slot (waiting for a free run slot or for the request budget)",
             ["playbook"],
             registry=r,
         )

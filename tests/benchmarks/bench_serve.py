@@ -10,13 +10,17 @@ Serve starts, and from the first minute boundary after it answers, ``--minutes``
 measured; it is stopped with SIGTERM 58 s after the last one. Reported, from serve's ledger
 and its /metrics:
 
-- start lateness p50/p99: a run's start minus its nominal slot (runs that waited for the
-  request budget included);
+- start lateness p50/p99: a run's start (admitted and recorded as started in the ledger)
+  minus its nominal slot, from the ledger's slots (runs that ended ok);
+- first-request lateness p50/p99: the run's first request leaving minus its nominal slot
+  (waiting for the request budget, and for the CPU behind the other runs, included), from
+  serve's one log line per fire;
 - requests a minute serve sent, against the daemon's 1,000 a minute per IP (the floor
   measured here is the daemon's budget: the ratio is how much of it was used);
 - 429 answers (from serve's /metrics: every 429 the sandbox answered went to serve);
 - slots: done, skipped (with reason), still in flight at the stop, and any unaccounted;
-- serve's peak RSS and CPU time (getrusage of the child).
+- serve's peak RSS and CPU time (getrusage of the child), and the CPU it used from one
+  second before the first slot to the stop, divided by the runs done (CPU per run).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +116,25 @@ def _slots(ledger: Path, first: float, last: float) -> list[tuple[str, float, st
     return [(str(a), float(b), str(c), None if d is None else float(d)) for a, b, c, d in rows]
 
 
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of a live process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _first_request_lateness(log_lines: list[str], first: float, last: float) -> list[float]:
+    """From serve's one line per fire: slot to the run's first request leaving."""
+    found = []
+    for line in log_lines:
+        if '"first_request_lateness"' not in line:
+            continue
+        fire = json.loads(line)
+        slot = datetime.strptime(fire["slot"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        if first <= slot.timestamp() <= last:
+            found.append(float(fire["first_request_lateness"]))
+    return found
+
+
 def _percentile(values: list[float], share: float) -> float:
     if not values:
         return float("nan")
@@ -156,7 +180,10 @@ def measure(count: int, minutes: int, log_folder: Path | None) -> dict[str, Any]
             now = time.time()
             first = now - now % 60 + 60
             last = first + 60 * (minutes - 1)
+            time.sleep(max(0.0, first - 1 - time.time()))
+            cpu_before = _cpu_seconds(serve.pid)
             time.sleep(max(0.0, last + 58 - time.time()))
+            cpu_measured = _cpu_seconds(serve.pid) - cpu_before
             metrics = _metrics(port)
             serve.send_signal(signal.SIGTERM)
             _, status, usage = os.wait4(serve.pid, 0)
@@ -170,6 +197,8 @@ def measure(count: int, minutes: int, log_folder: Path | None) -> dict[str, Any]
             (log_folder / f"serve-{count}.log").write_text("\n".join(log_lines) + "\n")
     overload_lines = [line for line in log_lines if '"overloaded' in line]
     lateness = [late for _, _, outcome, late in slots if late is not None and outcome == "ok"]
+    first_request = _first_request_lateness(log_lines, first, last)
+    done = sum(1 for _, _, outcome, _ in slots if outcome == "ok")
     outcomes: dict[str, int] = {}
     for _, _, outcome, _ in slots:
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
@@ -186,6 +215,12 @@ def measure(count: int, minutes: int, log_folder: Path | None) -> dict[str, Any]
         "unaccounted": count * minutes - len(slots),
         "lateness_p50_s": round(statistics.median(lateness), 3) if lateness else None,
         "lateness_p99_s": round(_percentile(lateness, 0.99), 3) if lateness else None,
+        "first_request_p50_s": round(statistics.median(first_request), 3)
+        if first_request
+        else None,
+        "first_request_p99_s": round(_percentile(first_request, 0.99), 3)
+        if first_request
+        else None,
         "requests_per_minute": round(requests / minutes, 1),
         "daemon_ip_budget_used": f"{requests / minutes / 1000:.0%}",
         "rate_limited_429": metrics.get("waiaas_runner_rate_limited_total"),
@@ -195,6 +230,8 @@ def measure(count: int, minutes: int, log_folder: Path | None) -> dict[str, Any]
         "serve_exit_code": serve.returncode,
         "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
         "cpu_seconds": round(cpu, 1),
+        "cpu_seconds_measured_minutes": round(cpu_measured, 1),
+        "cpu_ms_per_run_done": round(1000 * cpu_measured / done, 2) if done else None,
         "cpu_share_of_one_core": f"{cpu / elapsed:.0%}",
     }
     if overload_lines:

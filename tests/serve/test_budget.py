@@ -8,7 +8,7 @@ import asyncio
 import httpx
 import pytest
 
-from runner.client import WAIaaSClient
+from runner.client import RetryPolicy, TransportError, WAIaaSClient
 from runner.serve.budget import CURRENT_RUN, Budget, DaemonLimits, PacedTransport, RunMeter
 
 TOKEN = "wai_sess_eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZXNzLTEiLCJpYXQiOjF9.c2ln"  # sub: sess-1
@@ -117,3 +117,38 @@ async def test_a_draining_serve_refuses_new_sends_without_posting_them() -> None
     assert "SHUTTING_DOWN" in str(refused.value) and "not posted" in str(refused.value)
     assert daemon.seen == ["GET /v1/connect-info"]
     assert budget.counters.refused_sends == 1
+
+
+class _SlowBudget(Budget):
+    """Every request waits ``seconds`` for its turn (a full window)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(DaemonLimits())
+        self.seconds = seconds
+
+    async def spend(self, session: str | None, tx_list: bool) -> float:
+        await asyncio.sleep(self.seconds)
+        return await super().spend(session, tx_list)
+
+
+async def test_waiting_for_the_budget_does_not_count_against_the_call_deadline() -> None:
+    budget = _SlowBudget(0.3)
+    http, _ = _http(budget, Daemon())
+    async with WAIaaSClient("http://daemon", TOKEN, timeout=0.1, http_client=http) as client:
+        info = await client.get_connect_info()  # waited 0.3 s for its turn, then answered
+    assert info.session.id == "sess-1"
+
+
+async def test_the_call_deadline_still_bounds_the_daemon_answering() -> None:
+    async def slow_daemon(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.3)
+        return httpx.Response(200, json={"session": {"id": "sess-1"}, "wallets": []})
+
+    transport = PacedTransport(_SlowBudget(0.3), httpx.MockTransport(slow_daemon))
+    http = httpx.AsyncClient(transport=transport, base_url="http://daemon")
+    policy = RetryPolicy(max_retries=0)
+    async with WAIaaSClient(
+        "http://daemon", TOKEN, timeout=0.1, http_client=http, retry_policy=policy
+    ) as client:
+        with pytest.raises(TransportError):
+            await client.get_connect_info()
