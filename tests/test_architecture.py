@@ -18,19 +18,21 @@ PACKAGE = ROOT / "runner"
 # top; the engine below it; the playbook language, the ledger and the client below that.
 ALLOWED: dict[str, set[str]] = {
     "cli": {"cli", "serve", "engine", "playbook", "ledger", "client", "sandbox", "scenario"}
-    | {"errors", "secrets", "version"},
+    | {"errors", "secrets", "version", "addresses"},
     # serve mode sits between the CLI and the engine (it reaches the engine through
     # runner/serve/engine_adapter.py only)
-    "serve": {"serve", "engine", "playbook", "ledger", "client", "errors", "secrets"},
+    "serve": {"addresses", "serve", "engine", "playbook", "ledger", "client", "errors", "secrets"},
     # scenario tests run playbooks through the engine against an in-process sandbox
-    "scenario": {"scenario", "engine", "playbook", "sandbox", "client", "errors", "secrets"},
-    "engine": {"engine", "playbook", "ledger", "client", "errors", "secrets"},
-    "ledger": {"ledger", "client", "errors", "secrets"},
-    "playbook": {"playbook", "errors", "secrets"},
-    "client": {"client"},
+    "scenario": {"scenario", "engine", "playbook", "sandbox", "client", "errors", "secrets"}
+    | {"addresses"},
+    "engine": {"addresses", "engine", "playbook", "ledger", "client", "errors", "secrets"},
+    "ledger": {"addresses", "ledger", "client", "errors", "secrets"},
+    "playbook": {"playbook", "errors", "secrets", "addresses"},
+    "client": {"client", "addresses"},  # the shared comparison rule, standard library only
     "sandbox": {"sandbox", "client"},
     "errors": set(),
     "secrets": set(),
+    "addresses": set(),
     "version": set(),
     "main": {"cli"},
 }

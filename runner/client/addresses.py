@@ -1,14 +1,7 @@
-"""Comparing addresses the way chains do."""
+"""Comparing addresses the way chains do (the rule lives in :mod:`runner.addresses`)."""
 
 from __future__ import annotations
 
+from runner.addresses import same_address
+
 __all__ = ["same_address"]
-
-
-def same_address(a: str | None, b: str | None) -> bool:
-    """EVM (``0x``) addresses are case-insensitive (checksum casing); others compare exactly."""
-    if a is None or b is None:
-        return False
-    if a.startswith("0x") and b.startswith("0x"):
-        return a.lower() == b.lower()
-    return a == b

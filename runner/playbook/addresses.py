@@ -13,6 +13,8 @@ import re
 
 from Crypto.Hash import keccak
 
+from runner.addresses import same_address
+
 __all__ = ["ADDRESS", "EVM_ADDRESS", "address_problem", "checksum_problem", "eip55", "same_address"]
 
 EVM_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}\Z")  # \Z: "$" would let a trailing newline in
@@ -53,10 +55,3 @@ def address_problem(text: str) -> str | None:
     if not ADDRESS.match(text):
         return f"{text!r} is neither a wallet alias nor an address"
     return checksum_problem(text)
-
-
-def same_address(a: str, b: str) -> bool:
-    """EVM addresses compare without regard to case; other chains' addresses exactly."""
-    if EVM_ADDRESS.match(a) and EVM_ADDRESS.match(b):
-        return a.lower() == b.lower()
-    return a == b
