@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from runner.playbook.diagnostics import render_text
+from runner.playbook.files import is_scenario, yaml_files_in
 from runner.scenario import (
     SCENARIO_SUFFIXES,
     CaseResult,
@@ -35,16 +36,8 @@ def scenario_files(paths: tuple[Path, ...]) -> tuple[list[Path], list[str]]:
     notes: list[str] = []
     for path in paths:
         if path.is_dir():
-            found.extend(
-                sorted(
-                    candidate
-                    for candidate in path.rglob("*")
-                    if candidate.name.endswith(SCENARIO_SUFFIXES)
-                    and candidate.is_file()
-                    and not any(p.startswith(".") for p in candidate.relative_to(path).parts)
-                )
-            )
-        elif path.name.endswith(SCENARIO_SUFFIXES):
+            found.extend(candidate for candidate in yaml_files_in(path) if is_scenario(candidate))
+        elif is_scenario(path):
             found.append(path)
         else:
             sibling = [path.with_name(path.stem + s) for s in SCENARIO_SUFFIXES]

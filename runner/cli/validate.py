@@ -9,38 +9,14 @@ import click
 
 from runner.errors import ExitCode
 from runner.playbook.diagnostics import Diagnostic, render_json, render_text
+from runner.playbook.files import find_playbooks, is_scenario
 from runner.playbook.load import load_playbook, validate_path
 from runner.serve.triggers import dst_warnings
-
-PLAYBOOK_SUFFIXES = (".yaml", ".yml")
-# scenario test files live next to playbooks; `waiaas-run test` checks them
-SCENARIO_SUFFIXES = (".test.yaml", ".test.yml")
-
-
-def playbook_files(paths: tuple[Path, ...]) -> list[Path]:
-    """Files as given; directories searched recursively for *.yaml and *.yml, skipping
-    hidden directories (.git, .venv, ...) so `waiaas-run validate .` checks only playbooks."""
-    found: list[Path] = []
-    for path in paths:
-        if not path.is_dir():
-            found.append(path)
-            continue
-        found.extend(
-            sorted(
-                candidate
-                for candidate in path.rglob("*")
-                if candidate.suffix in PLAYBOOK_SUFFIXES
-                and not candidate.name.endswith(SCENARIO_SUFFIXES)
-                and candidate.is_file()
-                and not any(part.startswith(".") for part in candidate.relative_to(path).parts)
-            )
-        )
-    return list(dict.fromkeys(found))
 
 
 def _problems(file: Path) -> list[Diagnostic]:
     """A playbook's problems; a scenario file given by name is checked as one."""
-    if not file.name.endswith(SCENARIO_SUFFIXES):
+    if not is_scenario(file):
         return validate_path(file)
     from runner.scenario import ScenarioFileError, load_scenario  # only for test files
 
@@ -67,7 +43,10 @@ def command(paths: tuple[Path, ...], output: str) -> None:
     PATH may be a file or a directory (searched recursively for *.yaml and *.yml).
     Exit code 0 when every playbook is valid, 2 otherwise.
     """
-    files = playbook_files(paths)
+    found = find_playbooks(paths)
+    files = found.files
+    for skipped, what in found.skipped.items():
+        click.echo(f"{skipped}: skipped: {what}, not a playbook", err=True)
     if not files:
         raise click.UsageError("no *.yaml or *.yml playbooks found in the given paths")
     results: dict[str, list[Diagnostic]] = {str(file): _problems(file) for file in files}

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from runner.playbook import Facts, Playbook, PlaybookError, load_playbook
 from runner.playbook.amounts import AmountError, UnitTable, parse_amount_text
 from runner.playbook.diagnostics import Diagnostic, KeyPath, did_you_mean
+from runner.playbook.files import SCENARIO_SUFFIXES
 from runner.playbook.loader import SourceMap, load_yaml
 from runner.playbook.problems import diagnostics_from_validation
 from runner.scenario.adapter import step_id_of
@@ -25,8 +26,6 @@ __all__ = [
     "load_scenario",
     "playbook_for",
 ]
-
-SCENARIO_SUFFIXES = (".test.yaml", ".test.yml")
 
 
 class ScenarioFileError(PlaybookError):

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from runner.playbook import Playbook, PlaybookError, load_playbook
+from runner.playbook.files import find_playbooks
 from runner.playbook.schedule import Schedule
 
 __all__ = ["Catalog", "Entry", "load_catalog", "playbook_files"]
-
-_SUFFIXES = (".yaml", ".yml")
-_SCENARIOS = (".test.yaml", ".test.yml")  # scenario files beside recipes are not playbooks
 
 
 @dataclass(frozen=True)
@@ -32,19 +30,9 @@ class Catalog:
     unscheduled: list[Path] = field(default_factory=list)  # valid, but no schedule:
 
 
-def playbook_files(paths: Iterable[Path]) -> Iterator[Path]:
-    for path in paths:
-        if path.is_dir():
-            for candidate in sorted(path.rglob("*")):
-                name = candidate.name
-                if (
-                    candidate.is_file()
-                    and name.endswith(_SUFFIXES)
-                    and not name.endswith(_SCENARIOS)
-                ):
-                    yield candidate
-        else:
-            yield path
+def playbook_files(paths: Iterable[Path]) -> list[Path]:
+    """The playbooks under ``paths``, found as ``validate`` finds them."""
+    return find_playbooks(paths).files
 
 
 def load_catalog(paths: Iterable[Path]) -> Catalog:
