@@ -8,23 +8,30 @@ from pathlib import Path
 import click
 
 from runner.errors import ExitCode
+from runner.playbook import PlaybookError
 from runner.playbook.diagnostics import Diagnostic, render_json, render_text
 from runner.playbook.files import find_playbooks, is_scenario
-from runner.playbook.load import load_playbook, validate_path
+from runner.playbook.load import load_playbook
 from runner.serve.triggers import dst_warnings
 
 
-def _problems(file: Path) -> list[Diagnostic]:
-    """A playbook's problems; a scenario file given by name is checked as one."""
-    if not is_scenario(file):
-        return validate_path(file)
-    from runner.scenario import ScenarioFileError, load_scenario  # only for test files
+def _check(file: Path) -> tuple[list[Diagnostic], list[str]]:
+    """A file's problems and warnings, from one load; a scenario file given by name is
+    checked as one."""
+    if is_scenario(file):
+        from runner.scenario import ScenarioFileError, load_scenario  # only for test files
 
+        try:
+            load_scenario(file)
+        except ScenarioFileError as error:
+            return error.diagnostics, []
+        return [], []
     try:
-        load_scenario(file)
-    except ScenarioFileError as error:
-        return error.diagnostics
-    return []
+        schedule = load_playbook(file).schedule
+    except PlaybookError as error:
+        return error.diagnostics, []
+    # a cron time in a DST gap or overlap of its time zone: valid, but worth a warning
+    return [], [] if schedule is None else dst_warnings(schedule, datetime.now(UTC))
 
 
 @click.command("validate")
@@ -49,12 +56,12 @@ def command(paths: tuple[Path, ...], output: str) -> None:
         click.echo(f"{skipped}: skipped: {what}, not a playbook", err=True)
     if not files:
         raise click.UsageError("no *.yaml or *.yml playbooks found in the given paths")
-    results: dict[str, list[Diagnostic]] = {str(file): _problems(file) for file in files}
+    checked = {str(file): _check(file) for file in files}
+    results: dict[str, list[Diagnostic]] = {file: found[0] for file, found in checked.items()}
     invalid = [file for file, problems in results.items() if problems]
-    for file, problems in results.items():
-        if not problems:
-            for warning in _schedule_warnings(Path(file)):
-                click.echo(f"{file}: warning: {warning}", err=True)
+    for file, (_, warnings) in checked.items():
+        for warning in warnings:
+            click.echo(f"{file}: warning: {warning}", err=True)
     if output == "json":
         click.echo(render_json(results))
     else:
@@ -70,11 +77,3 @@ def command(paths: tuple[Path, ...], output: str) -> None:
         click.echo(summary, err=True)
     if invalid:
         raise SystemExit(int(ExitCode.INVALID))
-
-
-def _schedule_warnings(path: Path) -> list[str]:
-    """A cron time in a DST gap or overlap of its time zone (a valid playbook still)."""
-    if "timezone" not in path.read_text(encoding="utf-8", errors="replace"):
-        return []  # UTC, the default, has no DST: no need to load the playbook again
-    schedule = load_playbook(path).schedule
-    return [] if schedule is None else dst_warnings(schedule, datetime.now(UTC))
