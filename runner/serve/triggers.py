@@ -140,11 +140,17 @@ def dst_warnings(schedule: Schedule, start: datetime, days: int = 370) -> list[s
     times) of its zone within ``days`` from ``start``: what serve does then."""
     if schedule.cron is None or str(schedule.timezone) == "UTC":
         return []
-    zone = ZoneInfo(schedule.timezone)
-    wall = CronTrigger.from_crontab(schedule.cron, timezone=UTC)  # matches wall times
-    hours_fixed = OnceCronTrigger.from_crontab(schedule.cron, timezone=UTC)._hours_fixed()
+    # worked out once per cron line, zone and hour: a directory often shares a few of them
+    hour = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return list(_dst_warnings(schedule.cron, str(schedule.timezone), hour, days))
+
+
+@lru_cache(maxsize=256)
+def _dst_warnings(cron: str, timezone: str, start: datetime, days: int) -> tuple[str, ...]:
+    wall = CronTrigger.from_crontab(cron, timezone=UTC)  # matches wall times
+    hours_fixed = OnceCronTrigger.from_crontab(cron, timezone=UTC)._hours_fixed()
     warnings: list[str] = []
-    for old, new, after in _transitions(zone, start, days):
+    for old, new, after in _transitions(timezone, start, days):
         wall_after = after.replace(tzinfo=None)  # the first wall time of the new offset
         if new > old:  # spring forward: the wall times just before it never happen
             if not hours_fixed:
@@ -160,21 +166,34 @@ def dst_warnings(schedule: Schedule, start: datetime, days: int = 370) -> list[s
         hit = wall.get_next_fire_time(None, naive_start)
         if hit is not None and hit < window[1].replace(tzinfo=UTC):
             warnings.append(
-                f"schedule: cron {schedule.cron!r} at {hit:%H:%M} on {hit:%Y-%m-%d} in "
-                f"{schedule.timezone} {what}"
+                f"schedule: cron {cron!r} at {hit:%H:%M} on {hit:%Y-%m-%d} in {timezone} {what}"
             )
-    return warnings
+    return tuple(warnings)
 
 
+@lru_cache(maxsize=64)
 def _transitions(
-    zone: tzinfo, start: datetime, days: int
-) -> list[tuple[timedelta, timedelta, datetime]]:
+    timezone: str, start: datetime, days: int
+) -> tuple[tuple[timedelta, timedelta, datetime], ...]:
     """(old offset, new offset, first moment of the new one) for each UTC-offset change
-    within ``days``, found hour by hour (arithmetic in UTC: zone arithmetic is wall time)."""
+    within ``days`` from ``start`` (a whole UTC hour). Day by day, then hour by hour inside
+    a day whose offset changed (arithmetic in UTC: zone arithmetic is wall time)."""
+    zone = ZoneInfo(timezone)
     changes: list[tuple[timedelta, timedelta, datetime]] = []
-    moment = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    previous = moment.astimezone(zone).utcoffset()
-    for _ in range(days * 24):
+    day = start
+    for _ in range(days):
+        if _offset(day + timedelta(days=1), zone) != _offset(day, zone):
+            changes.extend(_changes_within(day, 24, zone))
+        day += timedelta(days=1)
+    return tuple(changes)
+
+
+def _changes_within(
+    moment: datetime, hours: int, zone: tzinfo
+) -> list[tuple[timedelta, timedelta, datetime]]:
+    changes: list[tuple[timedelta, timedelta, datetime]] = []
+    previous = _offset(moment, zone)
+    for _ in range(hours):
         moment += timedelta(hours=1)
         current = moment.astimezone(zone)
         offset = current.utcoffset()
@@ -182,3 +201,7 @@ def _transitions(
             changes.append((previous, offset, current))
         previous = offset
     return changes
+
+
+def _offset(moment: datetime, zone: tzinfo) -> timedelta | None:
+    return moment.astimezone(zone).utcoffset()

@@ -92,6 +92,33 @@ def test_cron_times_in_a_dst_gap_or_overlap_are_warned_about() -> None:
     assert dst_warnings(Schedule(cron="30 3 * * *"), start) == []  # UTC has no DST
 
 
+def _offset_changes(zone: str, start: datetime, hours: int) -> int:
+    """Brute force: every hour of the span, the zone's offset compared with the last."""
+    from zoneinfo import ZoneInfo
+
+    offsets = [
+        (start + timedelta(hours=h)).astimezone(ZoneInfo(zone)).utcoffset()
+        for h in range(hours + 1)
+    ]
+    return sum(1 for a, b in itertools.pairwise(offsets) if a != b)
+
+
+def test_dst_warnings_find_every_transition_of_zones_with_odd_rules() -> None:
+    """The transitions are found day by day, then hour by hour: zones whose DST moves
+    by half an hour, by date rules of their own or at midnight lose none of them."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for zone in ("Australia/Lord_Howe", "America/Santiago", "America/Havana", "Europe/Dublin"):
+        fixed_hours = [f"{minute} {hour} * * *" for hour in range(24) for minute in (0, 30)]
+        warned = sum(len(dst_warnings(Schedule(cron=c, timezone=zone), start)) for c in fixed_hours)
+        changes = _offset_changes(zone, start, 370 * 24)
+        assert changes == 2, zone
+        assert warned >= changes, (zone, warned)  # each change hits at least one slot
+    # the same line, zone and hour twice: the second answer is the first one, not shared
+    first = dst_warnings(Schedule(cron="30 3 * * *", timezone=HELSINKI), start)
+    first.append("edited by a caller")
+    assert len(dst_warnings(Schedule(cron="30 3 * * *", timezone=HELSINKI), start)) == 2
+
+
 def test_validate_warns_about_a_cron_time_in_a_dst_overlap(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
