@@ -24,7 +24,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-from filelock import Timeout
 
 from runner.client import RetryPolicy, WAIaaSClient
 from runner.engine.config import default_config_path, load_config
@@ -285,17 +284,15 @@ async def _playbook_lock(ledger: Ledger, name: str, wait: bool, mode: Mode) -> A
         yield
         return
     lock = async_playbook_lock(ledger.path, name)
-    try:
-        await lock.acquire(timeout=-1 if wait else 0)
-    except Timeout:
+    if not await lock.acquire(wait=wait):
         raise LockBusy(
             f"another waiaas-run process is running playbook {name!r} with this ledger; "
             "nothing was done (use --wait-lock to wait for it)"
-        ) from None
+        )
     try:
         yield
     finally:
-        await lock.release()
+        lock.release()
 
 
 async def launch(

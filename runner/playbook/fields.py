@@ -46,7 +46,9 @@ __all__ = [
 class Model(BaseModel):
     """Strict: unknown keys are errors, and YAML values are never coerced ("5" is not 5)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=False)
+    model_config = ConfigDict(
+        extra="forbid", strict=True, frozen=True, populate_by_name=False, defer_build=True
+    )
 
 
 def exactly_one(model: BaseModel, first: str, second: str, *, kind: str, subject: str) -> None:
