@@ -18,21 +18,33 @@ PACKAGE = ROOT / "runner"
 # top; the engine below it; the playbook language, the ledger and the client below that.
 ALLOWED: dict[str, set[str]] = {
     "cli": {"cli", "serve", "engine", "playbook", "ledger", "client", "sandbox", "scenario"}
-    | {"errors", "secrets", "version", "addresses"},
+    | {"errors", "secrets", "version", "addresses", "lazy"},
     # serve mode sits between the CLI and the engine (it reaches the engine through
     # runner/serve/engine_adapter.py only)
-    "serve": {"addresses", "serve", "engine", "playbook", "ledger", "client", "errors", "secrets"},
+    "serve": {
+        "addresses",
+        "lazy",
+        "serve",
+        "engine",
+        "playbook",
+        "ledger",
+        "client",
+        "errors",
+        "secrets",
+    },
     # scenario tests run playbooks through the engine against an in-process sandbox
     "scenario": {"scenario", "engine", "playbook", "sandbox", "client", "errors", "secrets"}
     | {"addresses"},
-    "engine": {"addresses", "engine", "playbook", "ledger", "client", "errors", "secrets"},
-    "ledger": {"addresses", "ledger", "client", "errors", "secrets"},
-    "playbook": {"playbook", "errors", "secrets", "addresses"},
-    "client": {"client", "addresses"},  # the shared comparison rule, standard library only
+    "engine": {"addresses", "lazy", "engine", "playbook", "ledger", "client", "errors", "secrets"},
+    "ledger": {"addresses", "lazy", "ledger", "client", "errors", "secrets"},
+    "playbook": {"playbook", "errors", "secrets", "addresses", "lazy"},
+    # the shared comparison rule and lazy third-party imports: standard library only
+    "client": {"client", "addresses", "lazy"},
     "sandbox": {"sandbox", "client"},
     "errors": set(),
     "secrets": set(),
     "addresses": set(),
+    "lazy": set(),
     "version": set(),
     "main": {"cli"},
 }

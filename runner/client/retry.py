@@ -13,17 +13,18 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import httpx
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception,
-    stop_after_attempt,
-    wait_exponential,
-)
 
 from runner.client.errors import WAIaaSError
+from runner.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import tenacity
+    from tenacity import AsyncRetrying, RetryCallState
+else:
+    tenacity = lazy_module("tenacity")  # built only once a call has failed
 
 __all__ = ["RetryPolicy", "never_sent"]
 
@@ -76,7 +77,9 @@ class RetryPolicy:
 
     def wait_seconds(self, retry_state: RetryCallState) -> float:
         """Exponential backoff, stretched to the server's ``Retry-After`` when it asks."""
-        backoff = wait_exponential(multiplier=self.base_delay, max=self.max_delay)(retry_state)
+        backoff = tenacity.wait_exponential(multiplier=self.base_delay, max=self.max_delay)(
+            retry_state
+        )
         outcome = retry_state.outcome
         exc = outcome.exception() if outcome is not None else None
         if self.respect_retry_after and isinstance(exc, WAIaaSError) and exc.retry_after:
@@ -97,10 +100,12 @@ class RetryPolicy:
                 delay,
             )
 
-        return AsyncRetrying(
-            stop=stop_after_attempt(self.max_retries + 1),
+        return tenacity.AsyncRetrying(
+            stop=tenacity.stop_after_attempt(self.max_retries + 1),
             wait=self.wait_seconds,
-            retry=retry_if_exception(lambda exc: self.should_retry(exc, idempotent=idempotent)),
+            retry=tenacity.retry_if_exception(
+                lambda exc: self.should_retry(exc, idempotent=idempotent)
+            ),
             sleep=self.sleep,
             before_sleep=log_retry,
             reraise=True,

@@ -6,13 +6,18 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from runner.errors import RunnerError
+from runner.lazy import lazy_module
 from runner.secrets import mask_secrets
+
+if TYPE_CHECKING:
+    import tenacity
+else:
+    tenacity = lazy_module("tenacity")  # only a playbook that notifies a webhook needs it
 
 __all__ = ["WebhookError", "post_event"]
 
@@ -46,10 +51,10 @@ async def post_event(
     body = mask_secrets(json.dumps(event, default=str)).encode()  # no token leaves in an event
     try:
         async with httpx.AsyncClient(timeout=timeout) as http:
-            async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(attempts),
-                wait=wait_exponential(multiplier=0.5, max=4),
-                retry=retry_if_exception(_transient),
+            async for attempt in tenacity.AsyncRetrying(
+                stop=tenacity.stop_after_attempt(attempts),
+                wait=tenacity.wait_exponential(multiplier=0.5, max=4),
+                retry=tenacity.retry_if_exception(_transient),
                 sleep=sleep,
                 reraise=True,
             ):

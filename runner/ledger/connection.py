@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_random_exponential
-
+from runner.lazy import lazy_module
 from runner.ledger.health import SchemaMismatch
 from runner.ledger.records import LedgerBusy, LedgerDamaged, LedgerError, LedgerWriteFailed
+
+if TYPE_CHECKING:
+    import tenacity
+else:
+    tenacity = lazy_module("tenacity")
 
 __all__ = ["BUSY_TIMEOUT", "SCHEMA_VERSION", "connect", "failure"]
 
@@ -86,18 +91,27 @@ def connect(path: Path) -> sqlite3.Connection:
         ) from None
     # The WAL switch of a brand-new file can report "locked" without waiting on the busy
     # handler while another process creates it: those attempts are repeated.
-    retrying = Retrying(
-        retry=retry_if_exception(_locked),
-        stop=stop_after_delay(BUSY_TIMEOUT),
-        wait=wait_random_exponential(multiplier=0.005, max=0.25),
-        reraise=True,
-    )
     try:
-        return retrying(_open, path)
+        return _open_retrying(path)
     except sqlite3.Error as error:
         raise failure(error, path, "opening it") from None
     except OSError as error:
         raise LedgerError(f"cannot open the ledger {path}: {error.strerror or error}") from None
+
+
+def _open_retrying(path: Path) -> sqlite3.Connection:
+    try:
+        return _open(path)
+    except sqlite3.OperationalError as error:
+        if not _locked(error):
+            raise
+    retrying = tenacity.Retrying(  # built only when needed: most opens succeed at once
+        retry=tenacity.retry_if_exception(_locked),
+        stop=tenacity.stop_after_delay(BUSY_TIMEOUT),
+        wait=tenacity.wait_random_exponential(multiplier=0.005, max=0.25),
+        reraise=True,
+    )
+    return retrying(_open, path)
 
 
 def _open(path: Path) -> sqlite3.Connection:

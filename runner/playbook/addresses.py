@@ -10,10 +10,15 @@ provides the Keccak variant. Solana (base58) and XRPL addresses are case-sensiti
 from __future__ import annotations
 
 import re
-
-from Crypto.Hash import keccak
+from typing import TYPE_CHECKING
 
 from runner.addresses import same_address
+from runner.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from Crypto.Hash import keccak
+else:
+    keccak = lazy_module("Crypto.Hash.keccak")  # only mixed-case (checksummed) addresses
 
 __all__ = ["ADDRESS", "EVM_ADDRESS", "address_problem", "checksum_problem", "eip55", "same_address"]
 

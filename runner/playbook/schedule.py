@@ -5,14 +5,20 @@ from __future__ import annotations
 import zoneinfo
 from datetime import timedelta
 from functools import cache
-from typing import Literal, Self
+from typing import TYPE_CHECKING, Literal, Self
 
-from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from runner.lazy import lazy_module
 from runner.playbook.diagnostics import did_you_mean
 from runner.playbook.fields import Duration, Model, exactly_one
+
+if TYPE_CHECKING:
+    import apscheduler.triggers.cron as cron_trigger  # type: ignore[import-untyped]
+else:
+    # Most one-shot playbooks have no schedule: they do not pay for APScheduler's import.
+    cron_trigger = lazy_module("apscheduler.triggers.cron")
 
 __all__ = ["Schedule"]
 
@@ -62,7 +68,7 @@ class Schedule(Model):
     def _valid_cron(cls, value: str | None) -> str | None:
         if value is not None:
             try:
-                CronTrigger.from_crontab(value, timezone="UTC")
+                cron_trigger.CronTrigger.from_crontab(value, timezone="UTC")
             except ValueError as error:
                 raise PydanticCustomError("cron", f"invalid cron line {value!r}: {error}") from None
         return value

@@ -1,0 +1,49 @@
+"""Third-party modules imported on first use instead of at start-up.
+
+A one-shot run pays for every module it imports, on every cron tick. A library that only
+some playbooks or only a failure needs (the cron parser, the Keccak hash, tenacity) is
+declared at the top of the module that uses it::
+
+    if TYPE_CHECKING:
+        import tenacity
+    else:
+        tenacity = lazy_module("tenacity")
+
+and imported when one of its attributes is first read. The type checker sees the real
+module. Runner modules are never loaded this way: the architecture test reads the import
+statements, and must see every edge between the rooms.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Any
+
+__all__ = ["LazyModule", "lazy_module"]
+
+
+class LazyModule:
+    """Stands in for a module until one of its attributes is read."""
+
+    __slots__ = ("_module", "_name")
+
+    def __init__(self, name: str) -> None:
+        if name.partition(".")[0] == "runner":
+            raise ValueError(f"{name}: runner modules are imported plainly")
+        self._name = name
+        self._module: ModuleType | None = None
+
+    def __getattr__(self, attribute: str) -> Any:
+        if self._module is None:
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attribute)
+
+    def __repr__(self) -> str:
+        state = "imported" if self._module is not None else "not imported yet"
+        return f"<lazy module {self._name!r}, {state}>"
+
+
+def lazy_module(name: str) -> Any:
+    """``name`` (a third-party module), imported when first used."""
+    return LazyModule(name)
