@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from runner.errors import UsageError
 from runner.playbook.amounts import AmountError, AmountLiteral, UnitTable
@@ -27,7 +27,7 @@ __all__ = ["RunnerConfig", "default_config_path", "load_config", "parse_config"]
 
 
 class RunnerConfig(Model):
-    limits: Limits = Limits()
+    limits: Limits = Field(default_factory=Limits)  # not built at import: no config, no cost
 
 
 def default_config_path(environ: Mapping[str, str]) -> Path | None:
