@@ -4,9 +4,9 @@ continue_on_error, the record)."""
 from __future__ import annotations
 
 import pytest
+import tenacity
 from tenacity import wait_none
 
-from runner.engine import webhook as webhook_module
 from runner.engine.results import ExitCode, StepStatus
 from runner.playbook import PlaybookError
 from tests.engine.conftest import Engine, Webhook, outputs, statuses, step
@@ -116,7 +116,7 @@ async def test_notify_in_a_plan_posts_nothing(engine: Engine, webhook: Webhook) 
 async def test_notify_failure_is_a_step_failure(
     engine: Engine, webhook: Webhook, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(webhook_module, "wait_exponential", lambda **_: wait_none())
+    monkeypatch.setattr(tenacity, "wait_exponential", lambda **_: wait_none())  # no real waits
     webhook.status = 500
     result, _ = await engine.run(
         f"""
@@ -136,7 +136,7 @@ async def test_notify_failure_is_a_step_failure(
 async def test_notify_to_nowhere_fails_clearly(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(webhook_module, "wait_exponential", lambda **_: wait_none())
+    monkeypatch.setattr(tenacity, "wait_exponential", lambda **_: wait_none())  # no real waits
     closed = "http://127.0.0.1:1/hook"  # nothing listens on port 1
     result, _ = await engine.run(
         f"""
@@ -301,7 +301,7 @@ async def test_the_playbook_notify_hook_reports_sends_and_failures(
 async def test_a_failing_notify_hook_never_changes_the_result(
     engine: Engine, webhook: Webhook, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(webhook_module, "wait_exponential", lambda **_: wait_none())
+    monkeypatch.setattr(tenacity, "wait_exponential", lambda **_: wait_none())  # no real waits
     webhook.status = 503
     result, _ = await engine.run(
         f"""
