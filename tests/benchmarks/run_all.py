@@ -155,10 +155,17 @@ def spread(values: list[float], unit: str, scale: float = 1.0) -> str:
     )
 
 
-def figure(name: str, runner: list[float], floor: list[float], unit: str, scale: float) -> str:
+def figure(
+    name: str,
+    runner: list[float],
+    floor: list[float],
+    unit: str,
+    scale: float,
+    sides: tuple[str, str] = ("runner", "floor"),
+) -> str:
     ratio = statistics.median(runner) / statistics.median(floor)
-    print(f"  runner  {spread(runner, unit, scale)}")
-    print(f"  floor   {spread(floor, unit, scale)}")
+    print(f"  {sides[0]:7} {spread(runner, unit, scale)}")
+    print(f"  {sides[1]:7} {spread(floor, unit, scale)}")
     if name in GOALS:
         verdict = "met" if ratio <= GOALS[name] else "NOT met"
         line = f"{name}: ratio {ratio:.2f} (goal <= {GOALS[name]}: {verdict})"
@@ -206,10 +213,12 @@ def one_shot(ready: dict[str, Any], directory: Path, repeats: int) -> list[str]:
         (1, "peak RSS", "MiB", 1.0),
     ):
         values = {side: [sample[index] for sample in runs] for side, runs in samples.items()}
-        print(f" {what}, the stack against the bare script:")
-        lines.append(figure(f"stack/bare {what}", values["stack"], values["bare"], unit, scale))
-        print(f" {what}, the runner against the stack:")
-        lines.append(figure(f"runner/stack {what}", values["runner"], values["stack"], unit, scale))
+        for top, bottom in (("stack", "bare"), ("runner", "stack")):
+            print(f" {what}, {top} against {bottom}:")
+            name = f"{top}/{bottom} {what}"
+            lines.append(
+                figure(name, values[top], values[bottom], unit, scale, sides=(top, bottom))
+            )
     return lines
 
 
