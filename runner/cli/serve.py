@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from runner.cli._address import listen_address
 from runner.cli._execution import _timeout
 from runner.ledger import LedgerError, default_ledger_path
 from runner.serve.budget import DaemonLimits
@@ -16,21 +17,6 @@ from runner.serve.engine_adapter import LaunchOptions
 from runner.serve.http import HttpEndpoints
 from runner.serve.lifecycle import Serve, ServeOptions, StartupError
 from runner.serve.logs import configure_logging
-
-
-def _address(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
-    if value is None:
-        return None
-    host, sep, port = value.rpartition(":")
-    if not sep:
-        host, port = "127.0.0.1", value
-    try:
-        number = int(port)
-    except ValueError:
-        raise click.BadParameter(f"expected HOST:PORT or PORT, got {value!r}") from None
-    if not 0 <= number <= 65535:
-        raise click.BadParameter(f"port {number} is out of range")
-    return (host or "127.0.0.1", number)
 
 
 @click.command("serve")
@@ -49,7 +35,7 @@ def _address(ctx: click.Context, param: click.Parameter, value: str | None) -> A
 @click.option(
     "--http",
     "http",
-    callback=_address,
+    callback=listen_address,
     metavar="HOST:PORT",
     help="Serve /-/healthy, /-/ready, /metrics and /status here (loopback unless a host "
     "is given; off by default).",

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import httpx
 
+from runner.cli._address import status_url
 from runner.cli._ledger_option import open_ledger, state_option
 from runner.ledger.slots import SlotLog
 from runner.serve.status import ledger_status, render_status
@@ -16,18 +17,18 @@ from runner.serve.status import ledger_status, render_status
 @click.command("status")
 @click.option(
     "--http",
-    "address",
+    "url",
+    callback=status_url,
     metavar="HOST:PORT",
     help="Ask a running `waiaas-run serve --http HOST:PORT` (else: read the ledger).",
 )
 @state_option
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON of GET /status.")
-def command(address: str | None, state: Path | None, as_json: bool) -> None:
+def command(url: str | None, state: Path | None, as_json: bool) -> None:
     """Scheduled playbooks: next fire, last run and outcome, sends that need a person."""
-    if address is not None:
-        url = address if "://" in address else f"http://{address}"
+    if url is not None:
         try:
-            answer = httpx.get(url.rstrip("/") + "/status", timeout=10.0)
+            answer = httpx.get(url + "/status", timeout=10.0)
             answer.raise_for_status()
             status = answer.json()
         except (httpx.HTTPError, ValueError) as error:
@@ -39,6 +40,21 @@ def command(address: str | None, state: Path | None, as_json: bool) -> None:
                 status = ledger_status(ledger, slots)
             finally:
                 slots.close()
-    click.echo(json.dumps(status, indent=2) if as_json else render_status(status))
-    if status["sends_needing_attention"]:
+    try:
+        if not (
+            isinstance(status, dict)
+            and isinstance(status.get("playbooks"), list)
+            and isinstance(status.get("sends_needing_attention"), list)
+        ):
+            raise TypeError("no list of playbooks and of sends needing a person")
+        text = json.dumps(status, indent=2) if as_json else render_status(status)
+        attention = status["sends_needing_attention"]
+    except (KeyError, TypeError, AttributeError) as error:
+        # a proxy or another program on that port: say so instead of a traceback
+        raise click.ClickException(
+            f"{url}/status did not answer like `waiaas-run serve` "
+            f"({type(error).__name__}: {error}); is that the right address?"
+        ) from None
+    click.echo(text)
+    if attention:
         raise SystemExit(3)
