@@ -148,9 +148,11 @@ def format_decimal(value: Decimal) -> str:
     return "0" if text in ("-0", "") else text
 
 
-_AMOUNT = re.compile(
-    r"^\s*(?P<number>[0-9][0-9_]*(?:\.[0-9][0-9_]*)?|\.[0-9]+)\s+(?P<unit>\S+)\s*$"
-)
+# Digits may be grouped by single underscores ("1_000_000 wei"), as Python writes them;
+# Decimal() itself is laxer ("1__0", "_1", "1_" all read as numbers), which a typo must
+# not ride on into a send.
+_DIGITS = r"[0-9]+(?:_[0-9]+)*"
+_AMOUNT = re.compile(rf"^\s*(?P<number>{_DIGITS}(?:\.{_DIGITS})?|\.{_DIGITS})\s+(?P<unit>\S+)\s*$")
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,11 @@ def parse_amount_text(text: str) -> AmountLiteral:
     """Checks the shape ``"<number> <unit>"``; units are resolved later (tokens: may add some)."""
     match = _AMOUNT.match(text)
     if match is None:
-        hint = " (negative amounts are not allowed)" if text.strip().startswith("-") else ""
+        hint = ""
+        if text.strip().startswith("-"):
+            hint = " (negative amounts are not allowed)"
+        elif "_" in text.strip().partition(" ")[0]:
+            hint = " ('_' only between two digits, once: 1_000)"
         raise AmountError(
             f'expected an amount like "0.05 ETH" or "1500 wei": a number, a space, a unit{hint}'
         )

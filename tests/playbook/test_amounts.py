@@ -24,6 +24,8 @@ UNITS = UnitTable({"USDC": 6})
         ("3 drops", "XRP", 3),
         ("0.1 POL", "POL", 100_000_000_000_000_000),
         ("1_000 USDC", "USDC", 1_000_000_000),
+        ("1_000_000.000_001 USDC", "USDC", 1_000_000_000_001),
+        (".5 ETH", "ETH", 500_000_000_000_000_000),
         (
             "123456789012345678901234567890.123456789012345678 ETH",
             "ETH",
@@ -59,6 +61,25 @@ def test_resolution_never_rounds_and_names_the_problem(text: str, message: str) 
 
 @pytest.mark.parametrize("text", ["0.05", "ETH", "-1 ETH", "1e18 wei", "0.05ETH", "", "1 2 ETH"])
 def test_shape_errors(text: str) -> None:
+    with pytest.raises(AmountError, match="expected an amount like"):
+        parse_amount_text(text)
+
+
+# Python's Decimal() reads every one of these as a number; none is a way to write one.
+LAX_DECIMALS = ["1__0 ETH", "_1 ETH", "1_ ETH", "1_.5 ETH", "1._5 ETH", "1.5_ ETH", "._5 ETH"]
+
+
+@pytest.mark.parametrize("text", LAX_DECIMALS)
+def test_underscores_only_group_digits(text: str) -> None:
+    with pytest.raises(AmountError, match=r"'_' only between two digits"):
+        parse_amount_text(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["\u0663 ETH", "\uff11 ETH", "1\u066b5 ETH", "NaN ETH", "Infinity ETH", "+1 ETH"]
+)
+def test_only_ascii_decimal_digits_make_an_amount(text: str) -> None:
+    """Decimal() also takes Arabic-Indic and full-width digits, NaN and a sign."""
     with pytest.raises(AmountError, match="expected an amount like"):
         parse_amount_text(text)
 
