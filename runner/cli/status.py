@@ -11,10 +11,14 @@ import httpx
 from runner.cli._address import status_url
 from runner.cli._ledger_option import open_ledger, state_option
 from runner.ledger.slots import SlotLog
+from runner.serve.catalog import load_catalog
 from runner.serve.status import ledger_status, render_status
 
 
 @click.command("status")
+@click.argument(
+    "paths", nargs=-1, type=click.Path(exists=True, path_type=Path), metavar="[PATHS]..."
+)
 @click.option(
     "--http",
     "url",
@@ -24,8 +28,14 @@ from runner.serve.status import ledger_status, render_status
 )
 @state_option
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON of GET /status.")
-def command(url: str | None, state: Path | None, as_json: bool) -> None:
-    """Scheduled playbooks: next fire, last run and outcome, sends that need a person."""
+def command(url: str | None, paths: tuple[Path, ...], state: Path | None, as_json: bool) -> None:
+    """Scheduled playbooks: next fire, last run and outcome, sends that need a person.
+
+    With --http, a running serve answers. Without it, the ledger does; give the playbook
+    files or directories serve runs (PATHS) to see their schedules and next fires too.
+    """
+    if url is not None and paths:
+        raise click.UsageError("give either --http (ask serve) or PATHS (read them), not both")
     if url is not None:
         try:
             answer = httpx.get(url + "/status", timeout=10.0)
@@ -37,7 +47,7 @@ def command(url: str | None, state: Path | None, as_json: bool) -> None:
         with open_ledger(state) as ledger:
             slots = SlotLog(ledger.path)
             try:
-                status = ledger_status(ledger, slots)
+                status = ledger_status(ledger, slots, load_catalog(paths) if paths else None)
             finally:
                 slots.close()
     try:

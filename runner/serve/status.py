@@ -8,7 +8,8 @@ from typing import Any
 
 from runner.ledger import Ledger, SendState
 from runner.ledger.slots import SlotLog
-from runner.serve.triggers import describe
+from runner.serve.catalog import Catalog
+from runner.serve.triggers import build_trigger, describe, next_slots
 
 __all__ = ["ledger_status", "render_status", "serve_status"]
 
@@ -86,14 +87,33 @@ def _last_from_ledger(slots: SlotLog, name: str) -> dict[str, Any]:
     }
 
 
-def ledger_status(ledger: Ledger, slots: SlotLog) -> dict[str, Any]:
-    """The same from the ledger alone (no serve to ask): last slot of each playbook."""
+def ledger_status(
+    ledger: Ledger, slots: SlotLog, catalog: Catalog | None = None, now: datetime | None = None
+) -> dict[str, Any]:
+    """The same from the ledger alone (no serve to ask): the last slot of each playbook;
+    with the playbooks themselves (``catalog``), their schedules and next fires too."""
+    moment = now or datetime.now(UTC)
+    entries = catalog.entries if catalog is not None else {}
+    playbooks = []
+    for name in sorted(set(slots.playbooks()) | set(entries)):
+        book: dict[str, Any] = {"name": name}
+        entry = entries.get(name)
+        if entry is not None:
+            upcoming = next_slots(build_trigger(entry.schedule), moment, 1)
+            book |= {
+                "path": str(entry.path),
+                "schedule": describe(entry.schedule),
+                "missed": entry.schedule.missed,
+                "overlap": entry.schedule.overlap,
+                "next_fire": _iso(upcoming[0]) if upcoming else None,
+            }
+        book["last"] = _last_from_ledger(slots, name)
+        playbooks.append(book)
+    invalid = {str(path): problem for path, problem in (catalog.invalid if catalog else {}).items()}
     return {
         "serve": None,
-        "playbooks": [
-            {"name": name, "last": _last_from_ledger(slots, name)} for name in slots.playbooks()
-        ],
-        "invalid": {},
+        "playbooks": playbooks,
+        "invalid": invalid,
         "sends_needing_attention": _needing_a_person(ledger),
     }
 
