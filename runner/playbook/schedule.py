@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from runner.lazy import lazy_module
+from runner.playbook.crontab import crontab_fields
 from runner.playbook.diagnostics import did_you_mean
 from runner.playbook.fields import Duration, Model, exactly_one
 
@@ -68,8 +69,8 @@ class Schedule(Model):
     def _valid_cron(cls, value: str | None) -> str | None:
         if value is not None:
             try:
-                cron_trigger.CronTrigger.from_crontab(value, timezone="UTC")
-            except ValueError as error:
+                cron_trigger.CronTrigger(**crontab_fields(value), timezone="UTC")
+            except ValueError as error:  # a CrontabError too
                 raise PydanticCustomError("cron", f"invalid cron line {value!r}: {error}") from None
         return value
 

@@ -21,6 +21,7 @@ from apscheduler.triggers.base import BaseTrigger  # type: ignore[import-untyped
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
+from runner.playbook.crontab import crontab_fields
 from runner.playbook.schedule import Schedule
 
 __all__ = [
@@ -65,7 +66,9 @@ def _second_occurrence(moment: datetime) -> bool:
 
 def build_trigger(schedule: Schedule) -> BaseTrigger:
     if schedule.cron is not None:
-        return OnceCronTrigger.from_crontab(schedule.cron, timezone=ZoneInfo(schedule.timezone))
+        return OnceCronTrigger(
+            **crontab_fields(schedule.cron), timezone=ZoneInfo(schedule.timezone)
+        )
     assert schedule.interval is not None  # the model requires one of the two
     return IntervalTrigger(seconds=schedule.interval.total_seconds(), start_date=EPOCH)
 
@@ -147,8 +150,8 @@ def dst_warnings(schedule: Schedule, start: datetime, days: int = 370) -> list[s
 
 @lru_cache(maxsize=256)
 def _dst_warnings(cron: str, timezone: str, start: datetime, days: int) -> tuple[str, ...]:
-    wall = CronTrigger.from_crontab(cron, timezone=UTC)  # matches wall times
-    hours_fixed = OnceCronTrigger.from_crontab(cron, timezone=UTC)._hours_fixed()
+    wall = CronTrigger(**crontab_fields(cron), timezone=UTC)  # matches wall times
+    hours_fixed = OnceCronTrigger(**crontab_fields(cron), timezone=UTC)._hours_fixed()
     warnings: list[str] = []
     for old, new, after in _transitions(timezone, start, days):
         wall_after = after.replace(tzinfo=None)  # the first wall time of the new offset

@@ -296,7 +296,8 @@ CASES: list[tuple[str, str, list[str]]] = [
         "cron_wrong_field_count",
         'schedule: {cron: "* * *"}\nsteps:\n  - log: hi\n',
         [
-            "p.yaml:7:18: schedule.cron: invalid cron line '* * *': Wrong number of fields; got 3, expected 5"
+            "p.yaml:7:18: schedule.cron: invalid cron line '* * *': a cron line has 5 fields "
+            "(minute hour day-of-month month day-of-week), this one has 3"
         ],
     ),
     (
