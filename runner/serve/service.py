@@ -284,6 +284,7 @@ class ServeCore:
                     slot=slot,
                     connection=state.session.connection,
                     http_client=state.session.http,
+                    connect_info=state.session.connect_info,
                 )
             finally:
                 CURRENT_RUN.reset(token)
