@@ -2,10 +2,10 @@
 
 When hundreds of playbooks share a cron line, APScheduler fires all of them in one pass
 and each becomes a task. Each task asks to be recorded as started and waits; the first
-request of a turn schedules one write for the next turn, so every slot of the burst is in
-the ledger (``running``, with its run id) in a single SQLite transaction, before any of
-those runs does its work (launch, locks, HTTP) and before a run place out of
-``--max-concurrent-runs`` is waited for.
+to ask in a turn of the loop schedules one write for the next turn, so every slot of the
+burst is in the ledger (``running``, with its run id) in a single SQLite transaction,
+before any of those runs does its work (launch, locks, HTTP) and before a run place out
+of ``--max-concurrent-runs`` is waited for.
 """
 
 from __future__ import annotations
