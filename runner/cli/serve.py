@@ -66,7 +66,7 @@ from runner.serve.logs import configure_logging
     type=click.IntRange(min=1),
     default=64,
     show_default=True,
-    help="Runs in progress at once; more wait their turn (and are reported late).",
+    help="Runs in progress at once; more wait their turn (their first request is late).",
 )
 @click.option(
     "--daemon-limits",

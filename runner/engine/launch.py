@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from runner.client import RetryPolicy, WAIaaSClient
+from runner.client import ConnectInfo, RetryPolicy, WAIaaSClient
 from runner.engine.config import default_config_path, load_config
 from runner.engine.executor import Reporter, execute
 from runner.engine.results import RunResult
@@ -92,6 +92,8 @@ class LaunchOptions:
     # serve: the daemon URL and current token of a shared session, and its paced pool
     connection: tuple[str, str] | None = None
     http_client: httpx.AsyncClient | None = None
+    # serve: the session's wallet list (connect-info), parsed once and shared by its runs
+    connect_info: Callable[[], Awaitable[ConnectInfo]] | None = None
     ledger: Ledger | None = None
 
 
@@ -326,6 +328,7 @@ async def launch(
                     sandbox_url=url if options.sandbox is not None else None,
                     sleep=options.sleep,
                     clock=options.clock or time.time,
+                    connect_info=options.connect_info,
                 )
                 run = _prepared_run(
                     scope, _expression_env(playbook, env, options), options, reporter

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Literal
 
-from runner.client import WAIaaSClient
+from runner.client import ConnectInfo, WAIaaSClient
 from runner.engine.wallets import Wallets
 from runner.errors import UsageError
 from runner.ledger import Ledger
@@ -62,6 +62,8 @@ class RunScope:
     sandbox_url: str | None = None  # --sandbox: where its control endpoints are
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    # where the session's wallet list comes from (None: asked from the daemon per run)
+    connect_info: Callable[[], Awaitable[ConnectInfo]] | None = None
     facts: Facts = field(init=False)
     started_at: datetime = field(init=False)
 
@@ -203,7 +205,13 @@ class Run:
     ) -> None:
         self.scope = scope
         self.values = RunValues(scope, env or {})
-        self.wallets = Wallets(scope.playbook, scope.client, scope.ledger, self.values.render_text)
+        self.wallets = Wallets(
+            scope.playbook,
+            scope.client,
+            scope.ledger,
+            self.values.render_text,
+            connect_info=scope.connect_info,
+        )
         self.tallies = Tallies()
         self.projections = Projections()
         self.on_log = on_log

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 from runner.client import ConnectInfo, WAIaaSClient
@@ -42,18 +42,21 @@ class Wallets:
         client: WAIaaSClient,
         ledger: Ledger,
         render_text: Callable[[Template], str],
+        *,
+        connect_info: Callable[[], Awaitable[ConnectInfo]] | None = None,
     ) -> None:
         self.playbook = playbook
         self.client = client
         self.ledger = ledger
         self.render_text = render_text
+        self._source = connect_info or client.get_connect_info
         self._connect_info: ConnectInfo | None = None
         self._wallets: dict[str | None, ResolvedWallet] = {}
         self._locks: dict[str | None, asyncio.Lock] = {}
 
     async def connect_info(self) -> ConnectInfo:
         if self._connect_info is None:
-            self._connect_info = await self.client.get_connect_info()
+            self._connect_info = await self._source()
         return self._connect_info
 
     async def wallet(self, alias: str | None) -> ResolvedWallet:

@@ -70,7 +70,21 @@ class SlotLog:
         self._db.close()
 
     def started(self, playbook: str, slot: float, run_id: str, lateness: float) -> None:
-        self._upsert(playbook, slot, run_id, "running", None, lateness)
+        self.started_many([(playbook, slot, run_id, lateness)])
+
+    def started_many(self, starts: Iterable[tuple[str, float, str, float]]) -> None:
+        """Record runs as started, ``(playbook, slot, run_id, lateness)`` each, in one
+        transaction (serve admits all the slots of one scheduler tick together)."""
+        now = self._clock()
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT INTO slots (playbook, slot, run_id, outcome, lateness, recorded_at) "
+                "VALUES (?, ?, ?, 'running', ?, ?) ON CONFLICT (playbook, slot) DO UPDATE SET "
+                "run_id = excluded.run_id, outcome = excluded.outcome, reason = NULL, "
+                "lateness = excluded.lateness, finished_at = NULL",
+                [(name, slot, run_id, lateness, now) for name, slot, run_id, lateness in starts],
+            )
 
     def skipped(self, playbook: str, slots: Iterable[float], reason: str) -> None:
         """Record slots that will not run (one transaction for a whole batch)."""
@@ -97,23 +111,6 @@ class SlotLog:
             "UPDATE slots SET outcome = ?, reason = ?, finished_at = ?, "
             "lateness = coalesce(?, lateness) WHERE playbook = ? AND slot = ?",
             (outcome, reason, self._clock(), lateness, playbook, slot),
-        )
-
-    def _upsert(
-        self,
-        playbook: str,
-        slot: float,
-        run_id: str | None,
-        outcome: str,
-        reason: str | None,
-        lateness: float | None,
-    ) -> None:
-        self._db.execute(
-            "INSERT INTO slots (playbook, slot, run_id, outcome, reason, lateness, recorded_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (playbook, slot) DO UPDATE SET "
-            "run_id = excluded.run_id, outcome = excluded.outcome, reason = excluded.reason, "
-            "lateness = excluded.lateness, finished_at = NULL",
-            (playbook, slot, run_id, outcome, reason, lateness, self._clock()),
         )
 
     def writable(self) -> None:

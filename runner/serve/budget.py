@@ -199,6 +199,11 @@ class PacedTransport(httpx.AsyncBaseTransport):
             )
         return response
 
+    @property
+    def connect_info_answer(self) -> object | None:
+        """The cached wallet-list answer (a new object each time it is fetched again)."""
+        return self._connect_info
+
     def forget_wallets(self) -> None:
         """Resolve wallet names again on the next run (a reload, a renewed session)."""
         self._connect_info = None

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import httpx
 
-from runner.client import RetryPolicy
+from runner.client import ConnectInfo, RetryPolicy
 from runner.engine.launch import Connection, LaunchOptions, launch, resolve_connection
 from runner.engine.results import RunResult, StepResult, StepStatus
 from runner.errors import LockBusy, UsageError
@@ -55,6 +56,7 @@ async def run_for_slot(
     slot: datetime,
     connection: tuple[str, str],
     http_client: httpx.AsyncClient,
+    connect_info: Callable[[], Awaitable[ConnectInfo]] | None = None,
 ) -> RunOutcome:
     """One run of ``playbook`` for ``slot`` (continued if the ledger has it already)."""
     options = dataclasses.replace(
@@ -63,6 +65,7 @@ async def run_for_slot(
         scheduled_for=slot,
         connection=connection,
         http_client=http_client,
+        connect_info=connect_info,
         resume=False,
     )
     reporter = _LogReporter(playbook.name, run_id)

@@ -31,14 +31,15 @@ class Metrics:
         self.start_lateness = Histogram(
             _PREFIX + "start_lateness_seconds",
             "Seconds between a slot's planned start (nominal time plus jitter) and the run's "
-            "start (admitted and recorded as started; waiting for a free run slot included)",
+            "start (admitted and recorded as started in the ledger, before its work and its "
+            "wait for a run place)",
             buckets=_LATENESS_BUCKETS,
             registry=r,
         )
         self.first_request_lateness = Histogram(
             _PREFIX + "first_request_lateness_seconds",
             "Seconds between a slot's planned start and its run's first request leaving "
-            "(waiting for the request budget included)",
+            "(waiting for a run place and for the request budget included)",
             buckets=_LATENESS_BUCKETS,
             registry=r,
         )

@@ -36,6 +36,7 @@ from runner.serve.executor import SlotExecutor
 from runner.serve.metrics import Metrics
 from runner.serve.sessions import Session
 from runner.serve.slots import slot_run_id
+from runner.serve.starts import StartRecorder
 from runner.serve.triggers import build_trigger, jitter_delay
 
 __all__ = ["PlaybookState", "ServeCore", "ServeOptions"]
@@ -107,6 +108,7 @@ class ServeCore:
         # one connection for every run: opening SQLite per run cost more than the run
         options.launch = dataclasses.replace(options.launch, ledger=self.ledger)
         self.slot_log = SlotLog(options.state, clock=options.clock)
+        self.starts = StartRecorder(self.slot_log, clock=options.clock)
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
             executors={"default": SlotExecutor()},
@@ -261,14 +263,16 @@ class ServeCore:
         if await self._wait_or_stop(planned - options.clock()):
             self.skip(state, [slot], "shutdown", "serve stopped before the slot's jitter delay")
             return
+        # Admitted: in the ledger as started (run id and all, with the other slots of this
+        # turn of the loop in one transaction) before any work and before the wait for a
+        # run place; a restart from here on continues this slot's run.
+        run_id = slot_run_id(entry.name, slot)
+        admitted_late = await self.starts.record(entry.name, slot.timestamp(), run_id, planned)
         async with self.admission:
             if self.stopping:
-                self.skip(state, [slot], "shutdown", "serve stopped before the run could start")
+                self._not_started(state, slot, "serve stopped before the run got a run place")
                 return
             started = options.clock()
-            admitted_late = max(0.0, started - planned)
-            run_id = slot_run_id(entry.name, slot)
-            self.slot_log.started(entry.name, slot.timestamp(), run_id, admitted_late)
             meter = RunMeter(clock=options.clock)
             token = CURRENT_RUN.set(meter)
             try:
@@ -280,13 +284,15 @@ class ServeCore:
                     slot=slot,
                     connection=state.session.connection,
                     http_client=state.session.http,
+                    connect_info=state.session.connect_info,
                 )
             finally:
                 CURRENT_RUN.reset(token)
             self._measure(state, meter.requests)
         # Two figures: start lateness (planned time to the run admitted and recorded as
-        # started) and the time to its first request (the budget, and a loop busy with the
-        # other runs of the same second, come on top). A run is delayed if either is late.
+        # started) and the time to its first request (the wait for a run place and for the
+        # budget, and a loop busy with the other runs of the same second, come on top).
+        # A run is delayed if either is late.
         first_request = None
         if meter.first_sent_at is not None:
             first_request = max(0.0, meter.first_sent_at - planned)
@@ -296,6 +302,15 @@ class ServeCore:
             self.metrics.runs_delayed.labels(entry.name).inc()
         lateness = Lateness(admitted_late, first_request)
         self._record(state, slot, outcome, lateness, options.clock() - started)
+
+    def _not_started(self, state: PlaybookState, slot: datetime, detail: str) -> None:
+        """A slot recorded as started whose run never began (nothing was done for it):
+        skipped, like a slot that was never admitted."""
+        name = state.entry.name
+        self.slot_log.finished(name, slot.timestamp(), "skipped", f"shutdown: {detail}")
+        self.metrics.slots_skipped.labels(name, "shutdown").inc()
+        fields = self._fire_fields(state, slot, "skipped") | {"reason": "shutdown"}
+        log.warning("slot skipped: %s", detail, extra={"fields": fields})
 
     async def _wait_or_stop(self, seconds: float) -> bool:
         """Wait ``seconds`` (a jitter delay); True when serve began stopping meanwhile."""

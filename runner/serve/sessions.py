@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from runner.client import (
+    ConnectInfo,
     RenewedSession,
     SessionKeeper,
     WAIaaSClient,
@@ -88,6 +89,8 @@ class Session:
         self.renewal_error: str | None = None
         self.session_id: str | None = None
         self.expires_at: int | None = None
+        # the wallet list parsed, with the transport's cached answer it was parsed from
+        self._wallets: tuple[object | None, ConnectInfo] | None = None
         self._read_claims()
 
     @property
@@ -104,6 +107,16 @@ class Session:
         except ValueError:
             return  # not a JWT we can read: the daemon will say what is wrong with it
         self.session_id, self.expires_at = claims.session_id, claims.expires_at
+
+    async def connect_info(self) -> ConnectInfo:
+        """The session's wallet list, parsed once for all its runs; asked again when the
+        transport forgot its answer (a reload, an answer saying a wallet is gone)."""
+        answer = self.transport.connect_info_answer
+        if self._wallets is not None and answer is not None and self._wallets[0] is answer:
+            return self._wallets[1]
+        info = await self._client.get_connect_info()
+        self._wallets = (self.transport.connect_info_answer, info)
+        return info
 
     def start(self) -> None:
         if self.expires_at is None:

@@ -10,6 +10,7 @@ import pytest
 
 from runner.client import RetryPolicy, TransportError, WAIaaSClient
 from runner.serve.budget import CURRENT_RUN, Budget, DaemonLimits, PacedTransport, RunMeter
+from runner.serve.sessions import Session
 
 TOKEN = "wai_sess_eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZXNzLTEiLCJpYXQiOjF9.c2ln"  # sub: sess-1
 
@@ -152,3 +153,26 @@ async def test_the_call_deadline_still_bounds_the_daemon_answering() -> None:
     ) as client:
         with pytest.raises(TransportError):
             await client.get_connect_info()
+
+
+async def test_a_session_parses_its_wallet_list_once_and_again_after_a_404() -> None:
+    daemon = Daemon()
+    session = Session(
+        "http://daemon", "wai_sess_x", None, Budget(DaemonLimits()),
+        transport=httpx.MockTransport(daemon),
+    )  # fmt: skip
+    try:
+        first = await session.connect_info()
+        assert await session.connect_info() is first  # no request, nothing parsed again
+        assert daemon.seen == ["GET /v1/connect-info"]
+        daemon.wallet_gone = True
+        assert (await session.http.get("http://daemon/v1/wallet/balance")).status_code == 404
+        daemon.wallet_gone = False
+        again = await session.connect_info()
+        assert again is not first and again.session.id == "sess-1"
+        assert daemon.seen.count("GET /v1/connect-info") == 2
+        session.transport.forget_wallets()  # a reload
+        assert await session.connect_info() is not again
+        assert daemon.seen.count("GET /v1/connect-info") == 3
+    finally:
+        await session.close()

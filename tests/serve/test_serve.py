@@ -219,3 +219,35 @@ async def test_sends_from_one_wallet_never_overlap_across_playbooks(
     assert len(sends) == 3 and harness.sandbox.transaction_count() == 3
     for earlier, later in itertools.pairwise(sends):
         assert earlier.updated_at <= later.intended_at  # one at a time
+
+
+async def test_a_burst_is_recorded_as_started_before_waiting_for_a_run_place(
+    harness: ServeHarness,
+) -> None:
+    names = [f"burst-{n}" for n in range(4)]
+    for name in names:
+        write_playbook(harness.books, name, "{ interval: 1h }")
+    harness.sandbox.add_fault("GET /v1/wallet/balance latency=0.5 times=1")
+    serve = await harness.start(max_concurrent_runs=1)
+    slot = _utc(time.time() // 3600 * 3600)
+    for state in serve.states.values():
+        serve.admit(state, slot)  # one scheduler tick: all four at once
+    await until(
+        lambda: all([s.outcome for s in harness.slots(n)] == ["running"] for n in names),
+        "all four recorded as started",
+    )
+    records = [harness.slots(name)[0] for name in names]
+    assert len({r.recorded_at for r in records}) == 1  # one write for the whole burst
+    assert [r.run_id for r in records] == [slot_run_id(name, slot) for name in names]
+    # one run holds the only run place (its balance is slow); three wait for it, and are
+    # stopped before they begin: recorded as skipped, with the reason, never dropped
+    await harness.stop()
+    records = [harness.slots(name)[0] for name in names]
+    assert sorted(r.outcome for r in records) == ["ok", "skipped", "skipped", "skipped"]
+    assert all(
+        (r.reason or "").startswith("shutdown: serve stopped before the run got a run place")
+        for r in records
+        if r.outcome == "skipped"
+    )
+    with Ledger(harness.state) as ledger:
+        assert sum(ledger.run(r.run_id or "") is not None for r in records) == 1
