@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import click
 import httpx
 
@@ -15,21 +17,36 @@ def _host_port(value: str, *, lowest_port: int) -> tuple[str, int]:
     host, sep, port = value.rpartition(":")
     if not sep:
         host, port = LOOPBACK, value
+    try:
+        number = int(port) if port.isascii() and port.isdigit() else -1
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise click.BadParameter(f"expected HOST:PORT or PORT, got {value!r}")
+    if not lowest_port <= number <= 65535:
+        raise click.BadParameter(f"port {number} is out of range ({lowest_port}-65535)")
+    return _host(host, value) if host else LOOPBACK, number
+
+
+def _host(host: str, value: str) -> str:
+    """A host name or address that can be resolved or bound, or a located usage error."""
     if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    elif ":" in host:
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            raise click.BadParameter(f"{host} is not an IPv6 address") from None
+        return host[1:-1]
+    if ":" in host:
         raise click.BadParameter(
             f"write an IPv6 address in brackets, e.g. [::1]:9100, not {value!r}"
         )
-    try:
-        number = int(port)
-    except ValueError:
-        raise click.BadParameter(f"expected HOST:PORT or PORT, got {value!r}") from None
-    if not lowest_port <= number <= 65535:
-        raise click.BadParameter(f"port {number} is out of range ({lowest_port}-65535)")
-    if any(char.isspace() or char in "/?#@" for char in host):
+    if not host.isprintable() or any(char.isspace() or char in "/?#@[]%" for char in host):
         raise click.BadParameter(f"{host!r} is not a host name or address")
-    return host or LOOPBACK, number
+    try:
+        host.encode("idna")  # empty or over-long labels ("..", 64 characters)
+    except UnicodeError:
+        raise click.BadParameter(f"{host!r} is not a host name or address") from None
+    return host
 
 
 def listen_address(
@@ -45,11 +62,14 @@ def status_url(ctx: click.Context, param: click.Parameter, value: str | None) ->
         return None
     if "://" not in value:
         host, port = _host_port(value, lowest_port=1)
-        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        value = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
     try:
         url = httpx.URL(value)
-    except httpx.InvalidURL as error:
+        host = url.host  # decodes an IDNA name: "xn--zz" fails here
+    except (httpx.InvalidURL, ValueError) as error:  # idna's errors are ValueErrors
         raise click.BadParameter(f"{value!r} is not a URL: {error}") from None
-    if url.scheme not in ("http", "https") or not url.host:
+    if url.scheme not in ("http", "https") or not host:
         raise click.BadParameter(f"expected an http:// or https:// URL, got {value!r}")
-    return str(url).rstrip("/")
+    if url.query or url.fragment:
+        raise click.BadParameter(f"give serve's address without a query or fragment: {value!r}")
+    return str(url.copy_with(path=url.path.rstrip("/"))).rstrip("/")

@@ -132,8 +132,9 @@ async def _serve(options: ServeOptions, http: tuple[str, int] | None) -> int:
         click.echo(f"waiaas-run serve: {error}", err=True)
         await serve.drain()
         return 2
-    except OSError as error:
-        click.echo(f"waiaas-run serve: --http: {error.strerror or error}", err=True)
+    except (OSError, UnicodeError) as error:  # cannot listen there (or resolve the name)
+        message = error.strerror if isinstance(error, OSError) and error.strerror else error
+        click.echo(f"waiaas-run serve: --http: {message}", err=True)
         await serve.drain()
         return 2
     code = await serve.run_until_stopped()

@@ -41,7 +41,7 @@ def command(url: str | None, paths: tuple[Path, ...], state: Path | None, as_jso
             answer = httpx.get(url + "/status", timeout=10.0)
             answer.raise_for_status()
             status = answer.json()
-        except (httpx.HTTPError, ValueError) as error:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as error:
             raise click.ClickException(f"cannot read {url}/status: {error}") from None
     else:
         with open_ledger(state) as ledger:
