@@ -9,6 +9,7 @@ a :class:`LedgerError` that says what happened to the file and what to do about 
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -100,14 +101,18 @@ def connect(path: Path) -> sqlite3.Connection:
 
 
 def _open_retrying(path: Path) -> sqlite3.Connection:
+    began = time.monotonic()
     try:
         return _open(path)
     except sqlite3.OperationalError as error:
-        if not _locked(error):
+        remaining = BUSY_TIMEOUT - (time.monotonic() - began)
+        if not _locked(error) or remaining <= 0:
             raise
-    retrying = tenacity.Retrying(  # built only when needed: most opens succeed at once
+    # built only when needed (most opens succeed at once), and within the same
+    # BUSY_TIMEOUT the first attempt already spent part of
+    retrying = tenacity.Retrying(
         retry=tenacity.retry_if_exception(_locked),
-        stop=tenacity.stop_after_delay(BUSY_TIMEOUT),
+        stop=tenacity.stop_after_delay(remaining),
         wait=tenacity.wait_random_exponential(multiplier=0.005, max=0.25),
         reraise=True,
     )

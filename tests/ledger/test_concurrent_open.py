@@ -15,7 +15,9 @@ from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
-from runner.ledger import Ledger
+import pytest
+
+from runner.ledger import Ledger, LedgerError, connection
 
 PROCESSES = 16
 ROUNDS = 4
@@ -70,3 +72,23 @@ def test_opening_waits_while_another_process_creates_the_file(tmp_path: Path) ->
         releasing.join()
         creator.close()
     assert time.monotonic() - started >= 0.2  # it waited for its turn
+
+
+def test_a_ledger_held_busy_gives_up_after_one_busy_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first open's own wait counts: it is not followed by a second full wait."""
+    monkeypatch.setattr(connection, "BUSY_TIMEOUT", 0.5)
+    path = tmp_path / "ledger.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("CREATE TABLE held (x)")
+    began = time.monotonic()
+    try:
+        with pytest.raises(LedgerError, match=r"locked|busy"):
+            connection.connect(path)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert time.monotonic() - began < 0.9
