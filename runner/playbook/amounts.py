@@ -15,6 +15,7 @@ from decimal import Context, Decimal, DecimalException, Inexact, InvalidOperatio
 from runner.errors import RunnerError
 
 __all__ = [
+    "AMOUNT_TEXT_PATTERN",
     "MAX_RAW",
     "NATIVE_SYMBOLS",
     "NATIVE_UNITS",
@@ -152,7 +153,10 @@ def format_decimal(value: Decimal) -> str:
 # Decimal() itself is laxer ("1__0", "_1", "1_" all read as numbers), which a typo must
 # not ride on into a send.
 _DIGITS = r"[0-9]+(?:_[0-9]+)*"
-_AMOUNT = re.compile(rf"^\s*(?P<number>{_DIGITS}(?:\.{_DIGITS})?|\.{_DIGITS})\s+(?P<unit>\S+)\s*$")
+_NUMBER = rf"{_DIGITS}(?:\.{_DIGITS})?|\.{_DIGITS}"
+_AMOUNT = re.compile(rf"^\s*(?P<number>{_NUMBER})\s+(?P<unit>\S+)\s*$")
+# the same shape for the JSON schema (ECMA regex: no named groups), so editors agree
+AMOUNT_TEXT_PATTERN = rf"^\s*(?:{_NUMBER})\s+\S+\s*$"
 
 
 @dataclass(frozen=True)

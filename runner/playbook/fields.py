@@ -13,6 +13,7 @@ from pydantic_core import PydanticCustomError
 
 from runner.playbook.addresses import ADDRESS
 from runner.playbook.amounts import (
+    AMOUNT_TEXT_PATTERN,
     NATIVE_SYMBOLS,
     AmountError,
     AmountLiteral,
@@ -125,7 +126,7 @@ AMOUNT_SCHEMA: dict[str, Any] = {
     "anyOf": [
         {
             "type": "string",
-            "pattern": r"^\s*([0-9][0-9_]*(\.[0-9][0-9_]*)?|\.[0-9]+)\s+\S+\s*$",
+            "pattern": AMOUNT_TEXT_PATTERN,
             "description": 'an amount with its unit, e.g. "0.05 ETH", "1500 wei", "250 USDC"',
         },
         {

@@ -84,6 +84,36 @@ def test_only_ascii_decimal_digits_make_an_amount(text: str) -> None:
         parse_amount_text(text)
 
 
+def test_the_json_schema_pattern_and_the_parser_agree() -> None:
+    """Editors that validate against `waiaas-run schema` accept the same amount texts."""
+    import re
+
+    from runner.playbook.amounts import AMOUNT_TEXT_PATTERN
+
+    corpus = [
+        *LAX_DECIMALS,
+        "0.05 ETH",
+        "1_000 USDC",
+        ".5 ETH",
+        " 1  ETH ",
+        "1e3 ETH",
+        "1 2 ETH",
+        "-1 ETH",
+        "0.0_5 ETH",
+        "1. ETH",
+        "1,5 ETH",
+        "\u0661 ETH",
+        "1 ETH ETH",
+    ]
+    for text in corpus:
+        try:
+            parse_amount_text(text)
+            parsed = True
+        except AmountError:
+            parsed = False
+        assert (re.fullmatch(AMOUNT_TEXT_PATTERN, text) is not None) is parsed, text
+
+
 def test_runtime_amount_with_too_many_places_is_an_error() -> None:
     with pytest.raises(AmountError, match="has 19 decimal places; ETH has only 18"):
         Amount(Decimal("0.0000000000000000001"), "ETH").to_raw(18)
