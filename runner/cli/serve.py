@@ -97,13 +97,18 @@ def command(
     """Run every playbook under PATHS (files or directories) that has a `schedule:`, each
     on its own schedule, until SIGTERM. SIGHUP re-reads the playbooks."""
     configure_logging(json_lines=None if log_format == "auto" else log_format == "json")
-    try:
-        ip, session, tx_list = (int(part) for part in daemon_limits.split(","))
-    except ValueError:
+    parts = [part.strip() for part in daemon_limits.split(",")]
+    if len(parts) != 3 or not all(part.isascii() and part.isdigit() for part in parts):
         raise click.BadParameter(
-            f"expected three integers IP,SESSION,TXLIST, got {daemon_limits!r}",
+            f"expected three whole numbers IP,SESSION,TXLIST, got {daemon_limits!r}",
             param_hint="--daemon-limits",
-        ) from None
+        )
+    ip, session, tx_list = (int(part) for part in parts)
+    if min(ip, session, tx_list) < 1:
+        raise click.BadParameter(
+            f"each limit is at least 1 request a minute, got {daemon_limits!r}",
+            param_hint="--daemon-limits",
+        )
     options = ServeOptions(
         paths=list(paths),
         state=state or default_ledger_path(),

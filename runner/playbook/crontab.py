@@ -23,6 +23,8 @@ class CrontabError(ValueError):
 
 def crontab_fields(line: str) -> dict[str, str]:
     """``"0 9 * * 1-5"`` -> ``{"minute": "0", ..., "day_of_week": "mon,tue,wed,thu,fri"}``."""
+    if not line.isascii():  # APScheduler's int() would read other scripts' digits
+        raise CrontabError("a cron line is ASCII: digits 0-9, day and month names, * , - /")
     values = line.split()
     if len(values) != len(_FIELDS):
         raise CrontabError(

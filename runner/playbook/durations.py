@@ -10,8 +10,9 @@ from runner.errors import RunnerError
 
 __all__ = ["DurationError", "parse_duration", "seconds_of"]
 
-_PART = re.compile(r"(\d+)(ms|d|h|m|s)")
-_WHOLE = re.compile(r"(?:\d+(?:ms|d|h|m|s))+")
+# [0-9], not \d: \d also matches Arabic-Indic, full-width and other digits
+_PART = re.compile(r"([0-9]+)(ms|d|h|m|s)")
+_WHOLE = re.compile(r"(?:[0-9]+(?:ms|d|h|m|s))+")
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 MAX_DURATION = timedelta(days=366)
 

@@ -1,0 +1,42 @@
+"""Numbers given to serve and to durations are ASCII decimal digits: Python's int() and
+regex \\d would also take '1_0', Arabic-Indic or full-width digits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from runner.cli import main
+from runner.playbook.durations import DurationError, parse_duration
+
+
+@pytest.mark.parametrize(
+    "limits", ["-5,0,10", "1_0,3,7", "\u0661\u0660,1,1", "1,2", "0,1,1", "a,b,c"]
+)
+def test_daemon_limits_are_three_whole_numbers_of_at_least_one(limits: str, tmp_path: Path) -> None:
+    book = tmp_path / "p.yaml"
+    book.write_text("version: 1\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["serve", str(book), "--daemon-limits", limits])
+    assert result.exit_code == 2, result.output
+    assert "--daemon-limits" in result.output
+
+
+@pytest.mark.parametrize("text", ["\u0661\u0660m", "\uff11\uff10s", "1_0s", "+5s", "5 s"])
+def test_durations_are_ascii_digits_and_a_unit(text: str) -> None:
+    with pytest.raises(DurationError, match="invalid duration"):
+        parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    "option", [["--drain-timeout", "\u0661\u0660s"], ["--drain-timeout", "\uff11s"]]
+)
+def test_a_duration_option_with_other_digits_is_a_usage_error(
+    option: list[str], tmp_path: Path
+) -> None:
+    book = tmp_path / "p.yaml"
+    book.write_text("version: 1\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["serve", str(book), *option])
+    assert result.exit_code == 2, result.output
+    assert "invalid duration" in result.output
