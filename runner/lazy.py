@@ -20,7 +20,9 @@ import importlib
 from types import ModuleType
 from typing import Any
 
-__all__ = ["LazyModule", "lazy_module"]
+__all__ = ["LazyModule", "import_all", "lazy_module"]
+
+_DECLARED: list[LazyModule] = []
 
 
 class LazyModule:
@@ -35,9 +37,19 @@ class LazyModule:
         self._module: ModuleType | None = None
 
     def __getattr__(self, attribute: str) -> Any:
+        # Only reached when the usual lookup fails. Dunder probes (copy, pickle, hasattr
+        # of protocols) and the proxy's own unset slots must not import, nor recurse.
+        if attribute in LazyModule.__slots__ or (
+            attribute.startswith("__") and attribute.endswith("__")
+        ):
+            raise AttributeError(attribute)
+        return getattr(self.load(), attribute)
+
+    def load(self) -> ModuleType:
+        """The module itself, imported now if it was not yet."""
         if self._module is None:
             self._module = importlib.import_module(self._name)
-        return getattr(self._module, attribute)
+        return self._module
 
     def __repr__(self) -> str:
         state = "imported" if self._module is not None else "not imported yet"
@@ -46,4 +58,14 @@ class LazyModule:
 
 def lazy_module(name: str) -> Any:
     """``name`` (a third-party module), imported when first used."""
-    return LazyModule(name)
+    module = LazyModule(name)
+    _DECLARED.append(module)
+    return module
+
+
+def import_all() -> None:
+    """Imports every module declared lazy so far. A long-lived process (serve) calls it at
+    start: laziness pays only for one-shot runs, and a retry that must import tenacity
+    after the installed packages changed under a running process could fail."""
+    for module in _DECLARED:
+        module.load()

@@ -37,3 +37,29 @@ def test_runner_modules_are_never_loaded_lazily() -> None:
     an edge between rooms from it."""
     with pytest.raises(ValueError, match="imported plainly"):
         LazyModule("runner.engine")
+
+
+def test_copy_pickle_probes_and_unset_slots_neither_import_nor_recurse() -> None:
+    import copy
+
+    probe = LazyModule("colorsys")
+    assert not hasattr(probe, "__deepcopy__")
+    copied = copy.copy(probe)
+    assert "not imported yet" in repr(probe)
+    assert copied.load().__name__ == "colorsys"
+    bare = LazyModule.__new__(LazyModule)  # as copy and pickle build one
+    with pytest.raises(AttributeError):
+        bare._module  # noqa: B018
+
+
+def test_import_all_imports_every_declared_module() -> None:
+    probe = (
+        "import sys\n"
+        "from runner.lazy import import_all, lazy_module\n"
+        "lazy_module('colorsys'); lazy_module('wave')\n"
+        "assert 'wave' not in sys.modules\n"
+        "import_all()\n"
+        "assert 'colorsys' in sys.modules and 'wave' in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -13,6 +13,7 @@ import logging
 import signal
 from datetime import UTC, datetime
 
+from runner.lazy import import_all
 from runner.serve.catalog import Catalog, Entry, fingerprint_of, load_catalog
 from runner.serve.engine_adapter import UsageError, connection_for
 from runner.serve.recovery import plan_recovery
@@ -45,6 +46,7 @@ class Serve(ServeCore):
     # -- start -----------------------------------------------------------------------------
 
     async def start(self) -> None:
+        import_all()  # a long-lived process imports its lazy dependencies up front
         catalog = load_catalog(self.options.paths)
         self._report(catalog)
         if not catalog.entries:
