@@ -18,6 +18,11 @@ class SlotError(ValueError):
     """A --scheduled-for value that is not an instant in time."""
 
 
+# Slots are stored as Unix time and named by a 4-digit year: outside this, neither holds.
+_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+
+
 def parse_slot(text: str) -> datetime:
     """An ISO-8601 / RFC 3339 instant with a UTC offset or ``Z`` (what Kubernetes writes into
     ``batch.kubernetes.io/cronjob-scheduled-timestamp``, in the CronJob's time zone), as UTC
@@ -35,7 +40,13 @@ def parse_slot(text: str) -> datetime:
         raise SlotError(
             f"{text!r} has no time zone; add Z for UTC (2026-11-25T03:00:00Z) or an offset"
         )
-    return moment.astimezone(UTC).replace(microsecond=0)
+    try:
+        utc = moment.astimezone(UTC).replace(microsecond=0)
+    except OverflowError:  # year 1 or 9999 moved across midnight by its offset
+        utc = None
+    if utc is None or not _EARLIEST <= utc < _LATEST:
+        raise SlotError(f"{text!r} is not a time between 1970 and 9998")
+    return utc
 
 
 def slot_run_id(playbook: str, slot: datetime) -> str:

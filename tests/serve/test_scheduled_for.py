@@ -38,7 +38,19 @@ def test_slot_texts_name_the_same_instant(text: str) -> None:
     assert parse_slot(text) == SLOT
 
 
-@pytest.mark.parametrize("text", ["2026-11-25T03:00:00", "tomorrow", "", "2026-13-01T00:00Z"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-11-25T03:00:00",
+        "tomorrow",
+        "",
+        "2026-13-01T00:00Z",
+        "0001-01-01T00:30:00+01:00",  # before year 1 in UTC: an OverflowError
+        "9999-12-31T23:30:00-01:00",  # after year 9999 in UTC
+        "0001-01-01T00:00:00Z",  # its run id would not sort (a 1-digit year)
+        "1969-12-31T23:59:59Z",  # before Unix time
+    ],
+)
 def test_slot_text_without_an_instant_is_refused(text: str) -> None:
     with pytest.raises(SlotError):
         parse_slot(text)
