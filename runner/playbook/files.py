@@ -10,22 +10,28 @@ directly is always taken as it is.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
+    "MAX_FILE_BYTES",
     "SCENARIO_SUFFIXES",
     "YAML_SUFFIXES",
     "FoundPlaybooks",
     "find_playbooks",
     "is_scenario",
     "other_format",
+    "read_text_file",
     "yaml_files_in",
 ]
 
 YAML_SUFFIXES = (".yaml", ".yml")
+MAX_FILE_BYTES = 1_000_000  # a playbook, scenario, config or token file is far smaller
 SCENARIO_SUFFIXES = (".test.yaml", ".test.yml")
 
 # (what it is, top-level keys that must all be present)
@@ -57,10 +63,30 @@ def yaml_files_in(directory: Path) -> list[Path]:
     )
 
 
+def read_text_file(
+    path: Path, *, encoding: str = "utf-8", errors: str = "strict", limit: int = MAX_FILE_BYTES
+) -> str:
+    """The text of a regular file of at most ``limit`` bytes.
+
+    Every file the runner reads that a person names goes through here: a device, FIFO or
+    socket named as a playbook (``/dev/zero``, a pipe) would never end or never answer, so
+    it is refused before a byte is read, as is a file larger than ``limit``. Raises
+    OSError (its ``strerror`` says why) and UnicodeDecodeError.
+    """
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a device, pipe or socket)")
+        data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(errno.EFBIG, f"larger than {limit:,} bytes")
+    return data.decode(encoding, errors)
+
+
 def other_format(file: Path) -> str | None:
     """What ``file`` is when it is recognisably another tool's YAML, else None."""
     try:
-        text = file.read_text(encoding="utf-8", errors="replace")
+        text = read_text_file(file, errors="replace")
     except OSError:
         return None  # loading it reports the unreadable file
     for what, keys in _OTHER_FORMATS:

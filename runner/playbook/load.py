@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from runner.playbook.check import check_playbook
 from runner.playbook.diagnostics import Diagnostic, KeyPath, PlaybookError
 from runner.playbook.facts import Facts
+from runner.playbook.files import read_text_file
 from runner.playbook.loader import SourceMap, load_yaml
 from runner.playbook.models import Playbook
 from runner.playbook.problems import diagnostics_from_validation
@@ -28,7 +29,7 @@ def load_playbook(path: str | Path) -> Playbook:
     """Reads and fully checks one playbook; raises :class:`PlaybookError` on any problem."""
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_text_file(Path(path))
     except (OSError, UnicodeDecodeError) as error:
         reason = (
             error.strerror if isinstance(error, OSError) and error.strerror else "not UTF-8 text"

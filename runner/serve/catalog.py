@@ -39,8 +39,8 @@ def load_catalog(paths: Iterable[Path]) -> Catalog:
     catalog = Catalog()
     for path in playbook_files(paths):
         try:
+            playbook = load_playbook(path)  # refuses devices, pipes and huge files
             data = path.read_bytes()
-            playbook = load_playbook(path)
         except OSError as error:
             catalog.invalid[path] = f"{path}: cannot read: {error.strerror}"
             continue
