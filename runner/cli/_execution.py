@@ -39,13 +39,18 @@ def _variables(
     return parsed
 
 
-def _timeout(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+def positive_duration(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> float | None:
     if value is None:
         return None
     try:
-        return parse_duration(value).total_seconds()
+        seconds = parse_duration(value).total_seconds()
     except DurationError as error:
         raise click.BadParameter(str(error)) from None
+    if seconds <= 0:  # a run, a request or a drain that may take no time at all
+        raise click.BadParameter(f"{value!r} is no time at all; give a positive duration")
+    return seconds
 
 
 def execution_options(*outputs: str) -> Callable[[F], F]:
@@ -95,7 +100,7 @@ def _decorate(function: F, outputs: tuple[str, ...]) -> F:
         ),
         click.option(
             "--timeout",
-            callback=_timeout,
+            callback=positive_duration,
             help="Give up on the whole run after this long (e.g. 10m).",
         ),
         click.option(
@@ -120,7 +125,7 @@ def _decorate(function: F, outputs: tuple[str, ...]) -> F:
         ),
         click.option(
             "--request-timeout",
-            callback=_timeout,
+            callback=positive_duration,
             default="30s",
             show_default=True,
             help="How long one HTTP call to the daemon may take before it counts as lost.",

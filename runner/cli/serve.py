@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from runner.cli._address import listen_address
-from runner.cli._execution import _timeout
+from runner.cli._execution import positive_duration
 from runner.ledger import LedgerError, default_ledger_path
 from runner.serve.budget import DaemonLimits
 from runner.serve.engine_adapter import LaunchOptions
@@ -48,7 +48,7 @@ from runner.serve.logs import configure_logging
 )
 @click.option(
     "--drain-timeout",
-    callback=_timeout,
+    callback=positive_duration,
     default="120s",
     show_default=True,
     help="On SIGTERM/SIGINT, how long runs in flight may take to reach a recorded state.",
@@ -56,7 +56,7 @@ from runner.serve.logs import configure_logging
 @click.option("--watch", is_flag=True, help="Reload when a playbook file changes (as on SIGHUP).")
 @click.option(
     "--request-timeout",
-    callback=_timeout,
+    callback=positive_duration,
     default="30s",
     show_default=True,
     help="How long one HTTP call to the daemon may take before it counts as lost.",

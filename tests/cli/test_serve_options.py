@@ -40,3 +40,20 @@ def test_a_duration_option_with_other_digits_is_a_usage_error(
     result = CliRunner().invoke(main, ["serve", str(book), *option])
     assert result.exit_code == 2, result.output
     assert "invalid duration" in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["plan", "--timeout", "0s"],
+        ["run", "--request-timeout", "0ms"],
+        ["serve", "--drain-timeout", "0s"],
+        ["serve", "--request-timeout", "0s"],
+    ],
+)
+def test_a_duration_of_no_time_is_a_usage_error(command: list[str], tmp_path: Path) -> None:
+    book = tmp_path / "p.yaml"
+    book.write_text("version: 1\n", encoding="utf-8")
+    result = CliRunner().invoke(main, [command[0], str(book), *command[1:]])
+    assert result.exit_code == 2, result.output
+    assert "no time at all" in result.output
