@@ -37,9 +37,11 @@ __all__ = [
     "Model",
     "NetworkName",
     "OptionalCondition",
+    "PollInterval",
     "StaticAmount",
     "TemplateText",
     "TextValue",
+    "Timeout",
     "exactly_one",
 ]
 
@@ -226,16 +228,35 @@ def _duration(value: object) -> timedelta:
         raise _error("duration", str(error)) from None
 
 
-Duration = Annotated[
+_DURATION_SCHEMA = {
+    "type": "string",
+    "pattern": r"^([0-9]+(ms|d|h|m|s))+$",
+    "examples": ["30s", "15m", "1h30m"],
+}
+Duration = Annotated[timedelta, PlainValidator(_duration), WithJsonSchema(_DURATION_SCHEMA)]
+
+
+def _at_least(least: timedelta, why: str) -> Any:
+    def check(value: object) -> timedelta:
+        duration = _duration(value)
+        if duration < least:
+            raise _error(
+                "duration", f"{value} is too short: at least {least.total_seconds():g}s ({why})"
+            )
+        return duration
+
+    return PlainValidator(check)
+
+
+Timeout = Annotated[
     timedelta,
-    PlainValidator(_duration),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": r"^([0-9]+(ms|d|h|m|s))+$",
-            "examples": ["30s", "15m", "1h30m"],
-        }
-    ),
+    _at_least(timedelta(milliseconds=1), "a deadline of no time at all can only fail"),
+    WithJsonSchema(_DURATION_SCHEMA),
+]
+PollInterval = Annotated[
+    timedelta,
+    _at_least(timedelta(milliseconds=1), "polls with no pause would spend the daemon's rate limit"),
+    WithJsonSchema(_DURATION_SCHEMA),
 ]
 
 

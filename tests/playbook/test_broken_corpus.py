@@ -293,6 +293,22 @@ CASES: list[tuple[str, str, list[str]]] = [
         ],
     ),
     (
+        "zero_step_timeout",
+        "steps:\n  - log: hi\n    timeout: 0s\n",
+        [
+            "p.yaml:9:14: steps[0].timeout: 0s is too short: at least 0.001s (a deadline of no "
+            "time at all can only fail)"
+        ],
+    ),
+    (
+        "zero_poll_interval",
+        'steps:\n  - wait: { transaction: "t", interval: 0s }\n',
+        [
+            "p.yaml:8:41: steps[0].wait.interval: 0s is too short: at least 0.001s (polls with "
+            "no pause would spend the daemon's rate limit)"
+        ],
+    ),
+    (
         "cron_wrong_field_count",
         'schedule: {cron: "* * *"}\nsteps:\n  - log: hi\n',
         [

@@ -19,7 +19,7 @@ from runner.playbook.amounts import Amount, UnitTable
 from runner.playbook.diagnostics import Diagnostic, KeyPath
 from runner.playbook.expressions import Template
 from runner.playbook.exprtypes import BOOL, ExprType
-from runner.playbook.fields import Duration, Identifier, Model, OptionalCondition
+from runner.playbook.fields import Duration, Identifier, Model, OptionalCondition, Timeout
 
 if TYPE_CHECKING:
     from runner.playbook.facts import Facts
@@ -102,7 +102,7 @@ class StepModel(Model):
     id: Identifier | None = Field(None, description="name to read outputs as steps.<id>.<field>")
     name: str | None = Field(None, description="human-readable label")
     if_: OptionalCondition = Field(None, alias="if", description="run only when this is true")
-    timeout: Duration | None = Field(None, description="give up on this step after this long")
+    timeout: Timeout | None = Field(None, description="give up on this step after this long")
     retry: RetryOverride | None = None
     continue_on_error: bool = Field(
         False, description="a failure of this step does not stop the run"

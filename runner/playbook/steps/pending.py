@@ -8,14 +8,14 @@ from typing import ClassVar
 from pydantic import Field
 
 from runner.playbook.exprtypes import ANY, NUMBER, STRING, ExprType, list_of
-from runner.playbook.fields import Duration, Identifier, Model
+from runner.playbook.fields import Identifier, Model, PollInterval
 from runner.playbook.steps.base import StepModel
 
 
 class PendingSettings(Model):
     wallet: Identifier | None = Field(None, description="wallet alias; default daemon.wallet")
     until_empty: bool = Field(False, description="poll until the list is empty (or timeout)")
-    interval: Duration = Field(timedelta(seconds=10), description="time between polls")
+    interval: PollInterval = Field(timedelta(seconds=10), description="time between polls")
 
 
 class PendingStep(StepModel):

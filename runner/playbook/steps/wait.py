@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from runner.playbook.exprtypes import BOOL, NUMBER, STRING, ExprType
-from runner.playbook.fields import Duration, Model, TextValue
+from runner.playbook.fields import Model, PollInterval, TextValue, Timeout
 from runner.playbook.steps.base import StepModel
 
 # transaction statuses of the daemon (waiaas-api.md §4.1)
@@ -30,8 +30,8 @@ Status = Literal[
 class WaitSettings(Model):
     transaction: TextValue = Field(description="a transaction id, e.g. ${{ steps.fund.id }}")
     until: Status = Field("CONFIRMED", description="the status to wait for")
-    timeout: Duration = Field(timedelta(minutes=30), description="the runner's own deadline")
-    interval: Duration = Field(timedelta(seconds=5), description="time between polls")
+    timeout: Timeout = Field(timedelta(minutes=30), description="the runner's own deadline")
+    interval: PollInterval = Field(timedelta(seconds=5), description="time between polls")
     on_timeout: Literal["fail", "cancel", "continue"] = Field(
         "fail",
         description="fail the step; cancel the transaction (only while QUEUED) and go on; or go on",
