@@ -45,6 +45,7 @@ from runner.ledger.keys import SendKey
 from runner.ledger.locks import async_playbook_lock
 from runner.playbook import EvalContext, EvaluationError, Playbook, Template, UnitTable, render
 from runner.playbook.facts import referenced
+from runner.playbook.files import read_input_file
 from runner.playbook.steps import step_id_of
 from runner.playbook.values import format_value
 from runner.secrets import mask_secrets
@@ -152,7 +153,7 @@ def _daemon_url(playbook: Playbook, options: LaunchOptions, env: Mapping[str, st
 
 def _read_token_file(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8-sig")  # a BOM from a Windows editor is fine
+        return read_input_file(path).decode("utf-8-sig")  # a BOM from a Windows editor is fine
     except OSError as error:
         raise UsageError(f"cannot read the token file {path}: {error.strerror}") from None
     except UnicodeDecodeError:

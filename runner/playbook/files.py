@@ -10,23 +10,33 @@ directly is always taken as it is.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = [
+    "INPUT_FILE_LIMIT",
     "SCENARIO_SUFFIXES",
     "YAML_SUFFIXES",
     "FoundPlaybooks",
     "find_playbooks",
     "is_scenario",
     "other_format",
+    "read_input_file",
     "yaml_files_in",
 ]
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SCENARIO_SUFFIXES = (".test.yaml", ".test.yml")
+
+# A playbook, a scenario, a config or a token file is far smaller than this; a bigger
+# "file" is a mistake (a log, a disk image, /dev/zero behind a symlink), not something
+# to read into memory.
+INPUT_FILE_LIMIT = 1 << 20
 
 # (what it is, top-level keys that must all be present)
 _OTHER_FORMATS = (
@@ -47,20 +57,45 @@ def is_scenario(path: Path) -> bool:
 
 
 def yaml_files_in(directory: Path) -> list[Path]:
-    """Every *.yaml / *.yml file below ``directory``, sorted, outside hidden directories."""
+    """Every *.yaml / *.yml entry below ``directory`` that is not a directory, sorted,
+    outside hidden directories. A broken symlink, a FIFO or a device with such a name is
+    listed too: reading it reports what it is, instead of it silently not being there (a
+    playbook whose link broke would otherwise look removed)."""
     return sorted(
         candidate
         for candidate in directory.rglob("*")
         if candidate.suffix in YAML_SUFFIXES
-        and candidate.is_file()
+        and not candidate.is_dir()
         and not any(part.startswith(".") for part in candidate.relative_to(directory).parts)
     )
+
+
+def read_input_file(path: Path, limit: int = INPUT_FILE_LIMIT) -> bytes:
+    """The bytes of a file the runner is given to read (playbook, scenario, config, token).
+
+    Only a regular file is read: a FIFO would block the reader (and serve's whole event
+    loop, signals included) until something writes to it, and a device such as /dev/zero
+    never ends. The file is opened without blocking and checked on the open descriptor, so
+    a swap between a check and the read cannot slip one in. Raises ``OSError`` whose
+    ``strerror`` says what is wrong (callers already report ``strerror``).
+    """
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    with os.fdopen(descriptor, "rb") as file:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise OSError(errno.EISDIR, "is a directory, not a file", str(path))
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, "not a regular file (a FIFO, socket or device)", str(path))
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise OSError(errno.EFBIG, f"larger than {limit // 1024} KiB: not such a file", str(path))
+    return data
 
 
 def other_format(file: Path) -> str | None:
     """What ``file`` is when it is recognisably another tool's YAML, else None."""
     try:
-        text = file.read_text(encoding="utf-8", errors="replace")
+        text = read_input_file(file).decode("utf-8", errors="replace")
     except OSError:
         return None  # loading it reports the unreadable file
     for what, keys in _OTHER_FORMATS:

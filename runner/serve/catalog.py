@@ -7,8 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runner.playbook import Playbook, PlaybookError, load_playbook
-from runner.playbook.files import find_playbooks
+from runner.playbook import Playbook, PlaybookError
+from runner.playbook.files import find_playbooks, read_input_file
+from runner.playbook.load import load_playbook_data
 from runner.playbook.schedule import Schedule
 
 __all__ = ["Catalog", "Entry", "load_catalog", "playbook_files"]
@@ -39,8 +40,8 @@ def load_catalog(paths: Iterable[Path]) -> Catalog:
     catalog = Catalog()
     for path in playbook_files(paths):
         try:
-            data = path.read_bytes()
-            playbook = load_playbook(path)
+            data = read_input_file(path)  # once: the fingerprint is of what was loaded
+            playbook = load_playbook_data(data, str(path))
         except OSError as error:
             catalog.invalid[path] = f"{path}: cannot read: {error.strerror}"
             continue
