@@ -37,7 +37,9 @@ log = logging.getLogger("runner.serve")
 
 def write_token_file(path: Path, token: str) -> None:
     """Replace ``path`` with ``token`` atomically: a reader sees the old or the new token,
-    never half of one, and the file is never readable by others (0600 from creation)."""
+    never half of one, and the file is never readable by others (0600 from creation).
+    A symlinked token file is updated where it lives (the link stays a link)."""
+    path = path.resolve()
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         os.fchmod(handle, 0o600)
@@ -121,6 +123,16 @@ class Session:
     def start(self) -> None:
         if self.expires_at is None:
             return  # unlimited (or unreadable): nothing to renew
+        if self.token_file is not None and not os.access(self.token_file.resolve().parent, os.W_OK):
+            log.error(
+                "the session token of %s expires at %s and its renewals cannot be written "
+                "back: the directory of %s is not writable (serve keeps the renewed token in "
+                "memory; a restart after expiry would need a new token)",
+                self.url,
+                time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.expires_at)),
+                self.token_file,
+                extra={"fields": {"event": "token_file_not_writable"}},
+            )
         if self.token_file is None:
             log.warning(
                 "the session token of %s expires at %s and came from the environment: "
@@ -173,12 +185,21 @@ class Session:
             try:
                 write_token_file(self.token_file, renewed.token.get_secret_value())
             except OSError as error:
-                log.error(
-                    "the renewed session token could not be written to %s (%s); a restart "
-                    "would start from the old one",
-                    self.token_file,
-                    error.strerror,
+                # the renewal worked and the token is kept in memory, but a restart would
+                # start from the old one: as loud as a failed renewal (log, /status, metric)
+                self.renewal_error = (
+                    f"renewed, but the new token could not be written to {self.token_file} "
+                    f"({error.strerror or error}); serve keeps it in memory, a restart would "
+                    "start from the old token"
                 )
+                log.error(
+                    "%s",
+                    self.renewal_error,
+                    extra={"fields": {"event": "token_write_failed"}},
+                )
+                if self._on_renewal is not None:
+                    self._on_renewal("write_failed")
+                return
         log.info(
             "session renewed (renewal %d), token valid until %s",
             renewed.renewal_count,
