@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runner.lazy import lazy_module
-from runner.ledger.health import SchemaMismatch
+from runner.ledger.health import SCHEMA_VERSION, SchemaMismatch, SchemaTooNew
 from runner.ledger.records import LedgerBusy, LedgerDamaged, LedgerError, LedgerWriteFailed
 
 if TYPE_CHECKING:
@@ -26,7 +26,6 @@ __all__ = ["BUSY_TIMEOUT", "SCHEMA_VERSION", "connect", "failure"]
 
 # How long a write waits for another process's write before giving up.
 BUSY_TIMEOUT = 30.0
-SCHEMA_VERSION = 2
 
 _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS runs (
@@ -168,6 +167,11 @@ def failure(error: sqlite3.Error, path: Path, doing: str) -> LedgerError:
     """The :class:`LedgerError` for an SQLite error met while ``doing`` something."""
     kind = _kind(error)
     reason = str(error)
+    if isinstance(error, SchemaTooNew):
+        return LedgerError(
+            f"the ledger {path} cannot be used by this waiaas-runner ({reason}): run the newer "
+            "version with it (nothing was read or written)"
+        )
     if isinstance(error, SchemaMismatch):
         return LedgerError(f"{path} is an SQLite file but not a waiaas-runner ledger ({reason})")
     if kind in {"SQLITE_CORRUPT", "SQLITE_NOTADB"} or "malformed" in reason:

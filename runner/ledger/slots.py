@@ -114,9 +114,17 @@ class SlotLog:
         )
 
     def writable(self) -> None:
-        """Raises ``sqlite3.Error`` when the ledger cannot take a write lock now."""
+        """Raises ``sqlite3.Error`` when the ledger cannot take a write now: a lock alone
+        is granted on a read-only file too (an immutable file, a read-only mount), so a
+        row is written and rolled back."""
         self._db.execute("BEGIN IMMEDIATE")
-        self._db.execute("ROLLBACK")
+        try:
+            self._db.execute(
+                "INSERT INTO slots (playbook, slot, outcome, recorded_at) "
+                "VALUES ('', -1, 'probe', 0) ON CONFLICT (playbook, slot) DO NOTHING"
+            )
+        finally:
+            self._db.execute("ROLLBACK")
 
     def get(self, playbook: str, slot: float) -> SlotRecord | None:
         row = self._db.execute(

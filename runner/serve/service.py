@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from apscheduler.events import (  # type: ignore[import-untyped]
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 
 from runner.ledger import Ledger
+from runner.ledger.connection import failure
 from runner.ledger.slots import SlotLog
 from runner.serve.budget import CURRENT_RUN, DRAIN_MESSAGE, Budget, DaemonLimits, RunMeter
 from runner.serve.catalog import Entry
@@ -108,6 +110,12 @@ class ServeCore:
         # one connection for every run: opening SQLite per run cost more than the run
         options.launch = dataclasses.replace(options.launch, ledger=self.ledger)
         self.slot_log = SlotLog(options.state, clock=options.clock)
+        try:  # every slot is written down: a ledger that cannot be written is refused now
+            self.slot_log.writable()
+        except sqlite3.Error as error:
+            self.slot_log.close()
+            self.ledger.close()
+            raise failure(error, options.state, "taking its write lock at start") from None
         self.starts = StartRecorder(self.slot_log, clock=options.clock)
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
