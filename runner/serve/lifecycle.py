@@ -192,8 +192,17 @@ class Serve(ServeCore):
         invalid_paths = set(catalog.invalid)
         for name, state in list(self.states.items()):
             new = catalog.entries.get(name)
-            if new is None and state.entry.path in invalid_paths:
+            if state.entry.path in invalid_paths and (new is None or new.path != state.entry.path):
+                # the file it came from has an invalid edit: that version stays, even when
+                # another file with the same name is valid now (a duplicate never takes over)
                 log.error("%s: the edit is invalid; its previous version stays scheduled", name)
+                if new is not None:
+                    self.invalid[str(new.path)] = (
+                        f"{new.path}: playbook name {name!r} is already used by "
+                        f"{state.entry.path} (its previous version, kept while the file is "
+                        "invalid); names identify runs in the ledger, so each must be unique"
+                    )
+                    log.error("invalid playbook, not scheduled:\n%s", self.invalid[str(new.path)])
                 continue
             if new is None:
                 if not state.removed:
@@ -202,8 +211,8 @@ class Serve(ServeCore):
                 state.removed = False
                 self._replace(state, new)
                 self.schedule(state)
-            elif new.fingerprint != state.entry.fingerprint:
-                self._replace(state, new)
+            elif new.fingerprint != state.entry.fingerprint or new.path != state.entry.path:
+                self._replace(state, new)  # edited, or the same playbook moved (renamed)
         for name, entry in catalog.entries.items():
             if name not in self.states and self._add(entry) is not None:
                 self._schedule_with_recovery(self.states[name])

@@ -37,3 +37,43 @@ async def test_watch_reloads_on_a_file_change(harness: ServeHarness) -> None:
     serve = await harness.start(watch_interval=0.1)
     write_playbook(harness.books, "second", "{ interval: 1h }")
     await until(lambda: "second" in serve.states, "the new playbook")
+
+
+async def test_a_renamed_file_is_followed_then_an_invalid_edit_of_it_keeps_the_playbook(
+    harness: ServeHarness,
+) -> None:
+    """Reproduction: mv steady.yaml renamed.yaml; SIGHUP; break renamed.yaml; SIGHUP.
+    The rename was not noticed (same bytes, same name: the entry kept the old path), so
+    the invalid edit of the new file looked like a removal and the playbook was
+    unscheduled instead of keeping its previous version."""
+    old = write_playbook(harness.books, "steady", "{ interval: 1h }")
+    serve = await harness.start()
+    steady_next = serve.next_fire("steady")
+    new = old.rename(harness.books / "renamed.yaml")
+    serve.reload()
+    assert serve.states["steady"].entry.path == new
+    new.write_text("version: 1\nname: steady\nsteps: [\n")
+    serve.reload()
+    assert not serve.states["steady"].removed
+    assert serve.next_fire("steady") == steady_next
+    assert str(new) in serve.invalid
+
+
+async def test_an_invalid_edit_is_not_replaced_by_a_duplicate_of_the_same_name(
+    harness: ServeHarness,
+) -> None:
+    """Reproduction: a.yaml and b.yaml both name 'twin' (b.yaml reported as a duplicate);
+    an invalid edit of a.yaml made b.yaml's version the scheduled 'twin' without a word,
+    instead of keeping a.yaml's previous version."""
+    first = write_playbook(harness.books, "twin", "{ interval: 1h }")
+    first = first.rename(harness.books / "a.yaml")
+    other = write_playbook(harness.books, "twin", "{ interval: 30m }")
+    other = other.rename(harness.books / "b.yaml")
+    serve = await harness.start()
+    assert serve.states["twin"].entry.path == first
+    assert str(other) in serve.invalid
+    first.write_text("version: 1\nname: twin\nsteps: [\n")
+    serve.reload()
+    assert serve.states["twin"].entry.path == first  # the previous version of a.yaml
+    assert str(first) in serve.invalid
+    assert "already used by" in serve.invalid[str(other)]
