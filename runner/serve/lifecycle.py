@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from runner.lazy import import_all
 from runner.serve.catalog import Catalog, Entry, fingerprint_of, load_catalog
 from runner.serve.engine_adapter import UsageError, connection_for
-from runner.serve.recovery import plan_recovery
+from runner.serve.recovery import MISSED_LIMIT, plan_recovery
 from runner.serve.service import PlaybookState, ServeCore, ServeOptions
 from runner.serve.sessions import Session
 from runner.serve.triggers import build_trigger, describe, dst_warnings, fires_per_minute
@@ -124,10 +124,11 @@ class Serve(ServeCore):
             self.skip(state, recovery.skipped, "missed", "serve was not running at that time")
         if recovery.older:
             log.warning(
-                "%s: slots older than catchup_window (%s) passed while serve was not "
-                "running; they are not recorded one by one",
+                "%s: more slots passed while serve was not running than are recorded one by "
+                "one (those older than catchup_window %s, or beyond the newest %d)",
                 entry.name,
                 entry.schedule.catchup_window,
+                MISSED_LIMIT,
             )
         pending = (
             recovery.resume + recovery.due + ([recovery.catch_up] if recovery.catch_up else [])
