@@ -118,5 +118,24 @@ def find_playbooks(paths: Iterable[Path]) -> FoundPlaybooks:
                 found.files.append(candidate)
             else:
                 found.skipped[candidate] = what
-    found.files = list(dict.fromkeys(found.files))
+    found.files = _distinct(found.files)
     return found
+
+
+def _distinct(files: list[Path]) -> list[Path]:
+    """Each file once, however it was reached (``books`` and ``/abs/books``, a symlinked
+    directory, ``books/../books/a.yaml``): the same file twice is not two playbooks with
+    one name. The first route named is kept; a file that cannot be stat'ed is kept as it
+    is (reading it reports why)."""
+    seen: set[tuple[int, int] | Path] = set()
+    distinct: list[Path] = []
+    for file in files:
+        try:
+            info = file.stat()
+            identity: tuple[int, int] | Path = (info.st_dev, info.st_ino)
+        except OSError:
+            identity = file
+        if identity not in seen:
+            seen.add(identity)
+            distinct.append(file)
+    return distinct

@@ -105,3 +105,16 @@ def test_the_reader_takes_a_regular_file_whole(tmp_path: Path) -> None:
     path = tmp_path / "x.yaml"
     path.write_bytes(b"a" * INPUT_FILE_LIMIT)
     assert len(read_input_file(path)) == INPUT_FILE_LIMIT
+
+
+def test_one_file_reached_by_several_routes_is_one_playbook(tmp_path: Path) -> None:
+    """Reproduction: `serve books /abs/books books/../books/good.yaml booklink` reported
+    the one file as three more playbooks 'already using' its own name (invalid)."""
+    books = tmp_path / "books"
+    books.mkdir()
+    good(books)
+    (tmp_path / "booklink").symlink_to(books)
+    routes = [books, books.resolve(), books / ".." / "books" / "good.yaml", tmp_path / "booklink"]
+    catalog = load_catalog(routes)
+    assert list(catalog.entries) == ["good"]
+    assert catalog.invalid == {}
