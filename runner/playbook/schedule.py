@@ -25,6 +25,10 @@ else:
 __all__ = ["Schedule"]
 
 
+# files in the zone database that are the host's configuration or a placeholder
+_HOST_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+
+
 @cache
 def _time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
@@ -58,10 +62,20 @@ class Schedule(Model):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
+        if value in _HOST_ZONES:
+            raise PydanticCustomError(
+                "timezone",
+                f"time zone {value!r} is a placeholder or the host's setting, not a place's "
+                "zone: the same playbook could fire at other instants on another machine; "
+                "name the zone (e.g. Europe/Berlin, UTC)",
+            )
         try:
             zoneinfo.ZoneInfo(value)
+            known = _time_zones()
+            if known and value not in known:  # e.g. right/UTC: a file, not an IANA name
+                raise ValueError(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            hint = did_you_mean(value, _time_zones())
+            hint = did_you_mean(value, _time_zones() - _HOST_ZONES)
             raise PydanticCustomError("timezone", f"unknown time zone {value!r}{hint}") from None
         return value
 

@@ -54,3 +54,16 @@ def test_a_grace_under_a_second_is_refused(grace: str) -> None:
 def test_jitter_must_be_shorter_than_the_gap_between_slots(schedule: str, refused: bool) -> None:
     text = problems(schedule)
     assert ("jitter" in text and "skipped as an overlap" in text) is refused, text
+
+
+@pytest.mark.parametrize("zone", ["localtime", "posixrules", "Factory", "right/UTC"])
+def test_a_zone_file_that_is_not_an_iana_zone_name_is_refused(zone: str) -> None:
+    """Reproduction: `timezone: localtime` validated and fired by the host's zone (the
+    same playbook at other instants on another machine); right/UTC (leap seconds) too."""
+    text = problems(f'{{ cron: "0 3 * * *", timezone: {zone} }}')
+    assert "schedule.timezone" in text
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Etc/UTC", "Europe/Kyiv", "EST5EDT"])
+def test_iana_zone_names_are_fine(zone: str) -> None:
+    assert problems(f'{{ cron: "0 12 * * *", timezone: {zone} }}') == ""
