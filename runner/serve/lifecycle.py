@@ -186,7 +186,7 @@ class Serve(ServeCore):
     # -- reload ----------------------------------------------------------------------------
 
     def reload(self) -> None:
-        if self.stopping:
+        if self.stopping or self.stop_event.is_set():  # a SIGHUP after SIGTERM: stopping
             return
         catalog = load_catalog(self.options.paths)
         self._report(catalog)
