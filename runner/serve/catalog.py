@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runner.playbook import Playbook, PlaybookError
-from runner.playbook.files import find_playbooks, read_input_file
+from runner.playbook.files import find_playbooks, read_input_file, yaml_files_in
 from runner.playbook.load import load_playbook_data
 from runner.playbook.schedule import Schedule
 
@@ -65,12 +65,23 @@ def load_catalog(paths: Iterable[Path]) -> Catalog:
 
 
 def fingerprint_of(paths: Iterable[Path]) -> str:
-    """Changes when a playbook file is added, removed or modified (for --watch)."""
+    """Changes when a playbook file is added, removed or modified (for --watch, every 2 s).
+
+    Only names and ``stat`` are read, never the files' text (telling another tool's YAML
+    apart is the reload's job): a directory of thousands of playbooks costs a walk. The
+    change time and inode are included: they move on every write and rename, even when
+    the size stays and the modification time is set back (``rsync -a``, ``cp -p``).
+    """
     digest = hashlib.sha256()
-    for path in playbook_files(paths):
-        try:
-            stat = path.stat()
-        except OSError:
-            continue
-        digest.update(f"{path}\0{stat.st_mtime_ns}\0{stat.st_size}\n".encode())
+    for path in paths:
+        for file in yaml_files_in(path) if path.is_dir() else [path]:
+            try:
+                info = file.stat()
+            except OSError:
+                digest.update(f"{file}\0missing\n".encode())
+                continue
+            digest.update(
+                f"{file}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}\0"
+                f"{info.st_size}\n".encode()
+            )
     return digest.hexdigest()

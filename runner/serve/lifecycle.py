@@ -250,7 +250,8 @@ class Serve(ServeCore):
         interval = self.options.watch_interval or 2.0
         while not self.stopping:
             await self.options.sleep(interval)
-            current = fingerprint_of(self.options.paths)
+            # in a thread: the walk of a large directory must not hold up the loop
+            current = await asyncio.to_thread(fingerprint_of, self.options.paths)
             if current != seen:
                 seen = current
                 log.info("playbook files changed; reloading")

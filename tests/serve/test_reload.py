@@ -4,6 +4,10 @@ previous version."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+from runner.serve.catalog import fingerprint_of
 from tests.serve.conftest import ServeHarness, until, write_playbook
 
 
@@ -77,3 +81,16 @@ async def test_an_invalid_edit_is_not_replaced_by_a_duplicate_of_the_same_name(
     assert serve.states["twin"].entry.path == first  # the previous version of a.yaml
     assert str(first) in serve.invalid
     assert "already used by" in serve.invalid[str(other)]
+
+
+def test_watch_sees_a_same_size_edit_whose_mtime_was_set_back(tmp_path: Path) -> None:
+    """Reproduction: an edit of the same size with the old mtime put back (`rsync -a`,
+    `cp -p` of a changed file): --watch compared path, mtime and size only and never
+    reloaded. The change time and inode are compared too; no file's text is read."""
+    path = write_playbook(tmp_path, "steady", "{ interval: 1h }")
+    before = path.stat()
+    seen = fingerprint_of([tmp_path])
+    path.write_text(path.read_text().replace("interval: 1h", "interval: 2h"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+    assert fingerprint_of([tmp_path]) != seen
