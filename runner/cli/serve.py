@@ -133,7 +133,7 @@ async def _serve(options: ServeOptions, http: tuple[str, int] | None) -> int:
         await serve.start()
         if endpoints is not None:
             await endpoints.start()
-    except StartupError as error:
+    except (StartupError, LedgerError) as error:
         click.echo(f"waiaas-run serve: {error}", err=True)
         await serve.drain()
         return 2

@@ -14,6 +14,7 @@ import signal
 from datetime import UTC, datetime
 
 from runner.lazy import import_all
+from runner.ledger import LedgerError
 from runner.serve.catalog import Catalog, Entry, fingerprint_of, load_catalog
 from runner.serve.engine_adapter import UsageError, connection_for
 from runner.serve.recovery import MISSED_LIMIT, plan_recovery
@@ -188,6 +189,12 @@ class Serve(ServeCore):
     def reload(self) -> None:
         if self.stopping or self.stop_event.is_set():  # a SIGHUP after SIGTERM: stopping
             return
+        try:
+            self._reload()
+        except LedgerError as error:  # recording a new playbook's missed slots failed
+            log.error("reload: %s", error)
+
+    def _reload(self) -> None:
         catalog = load_catalog(self.options.paths)
         self._report(catalog)
         invalid_paths = set(catalog.invalid)

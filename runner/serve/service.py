@@ -28,7 +28,7 @@ from apscheduler.events import (  # type: ignore[import-untyped]
 )
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 
-from runner.ledger import Ledger
+from runner.ledger import Ledger, LedgerError
 from runner.ledger.connection import failure
 from runner.ledger.slots import SlotLog
 from runner.serve.budget import CURRENT_RUN, DRAIN_MESSAGE, Budget, DaemonLimits, RunMeter
@@ -248,9 +248,24 @@ class ServeCore:
     async def _run(self, state: PlaybookState, slot: datetime) -> None:
         try:
             await self._run_slot(state, slot)
+        except LedgerError as error:
+            # the ledger cannot be written (disk full, made read-only): said as the ledger
+            # says it, no traceback; the run's own ledger refuses sends, and a slot left
+            # 'running' is continued by the next start (never posted twice)
+            log.error(
+                "%s: %s",
+                state.entry.name,
+                error,
+                extra={"fields": self._fire_fields(state, slot, "failed")},
+            )
         except Exception:  # a bug of ours must not end serve, nor hide the slot
             log.exception("serve failed running %s", state.entry.name)
-            self.slot_log.finished(state.entry.name, slot.timestamp(), "failed", "internal error")
+            try:
+                self.slot_log.finished(
+                    state.entry.name, slot.timestamp(), "failed", "internal error"
+                )
+            except LedgerError as error:
+                log.error("%s: %s", state.entry.name, error)
         finally:
             state.task, state.running_slot = None, None
             queued, state.queued = state.queued, None
