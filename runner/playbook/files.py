@@ -27,6 +27,7 @@ __all__ = [
     "is_scenario",
     "other_format",
     "read_input_file",
+    "walk_yaml",
     "yaml_files_in",
 ]
 
@@ -50,6 +51,7 @@ _OTHER_FORMATS = (
 class FoundPlaybooks:
     files: list[Path] = field(default_factory=list)
     skipped: dict[Path, str] = field(default_factory=dict)  # file -> what it is instead
+    unreadable: dict[Path, str] = field(default_factory=dict)  # directory -> why
 
 
 def is_scenario(path: Path) -> bool:
@@ -58,16 +60,30 @@ def is_scenario(path: Path) -> bool:
 
 def yaml_files_in(directory: Path) -> list[Path]:
     """Every *.yaml / *.yml entry below ``directory`` that is not a directory, sorted,
-    outside hidden directories. A broken symlink, a FIFO or a device with such a name is
-    listed too: reading it reports what it is, instead of it silently not being there (a
-    playbook whose link broke would otherwise look removed)."""
-    return sorted(
-        candidate
-        for candidate in directory.rglob("*")
-        if candidate.suffix in YAML_SUFFIXES
-        and not candidate.is_dir()
-        and not any(part.startswith(".") for part in candidate.relative_to(directory).parts)
-    )
+    outside hidden directories (see :func:`walk_yaml`)."""
+    return walk_yaml(directory)[0]
+
+
+def walk_yaml(directory: Path) -> tuple[list[Path], dict[Path, str]]:
+    """``yaml_files_in`` and the directories below ``directory`` that could not be read
+    (with why): an unreadable directory is reported, not silently empty (its playbooks
+    would look removed). A broken symlink, a FIFO or a device named *.yaml is listed
+    too: reading it reports what it is. Symlinked directories are not followed."""
+    files: list[Path] = []
+    unreadable: dict[Path, str] = {}
+
+    def failed(error: OSError) -> None:
+        unreadable[Path(error.filename)] = error.strerror or str(error)
+
+    for folder, subfolders, names in os.walk(directory, onerror=failed):
+        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+        base = Path(folder)
+        files.extend(
+            base / name
+            for name in names
+            if not name.startswith(".") and Path(name).suffix in YAML_SUFFIXES
+        )
+    return sorted(files), unreadable
 
 
 def read_input_file(path: Path, limit: int = INPUT_FILE_LIMIT) -> bytes:
@@ -110,7 +126,9 @@ def find_playbooks(paths: Iterable[Path]) -> FoundPlaybooks:
         if not path.is_dir():
             found.files.append(path)
             continue
-        for candidate in yaml_files_in(path):
+        candidates, unreadable = walk_yaml(path)
+        found.unreadable |= unreadable
+        for candidate in candidates:
             if is_scenario(candidate):
                 continue
             what = other_format(candidate)

@@ -12,7 +12,7 @@ from runner.playbook.files import find_playbooks, read_input_file, yaml_files_in
 from runner.playbook.load import load_playbook_data
 from runner.playbook.schedule import Schedule
 
-__all__ = ["Catalog", "Entry", "load_catalog", "playbook_files"]
+__all__ = ["Catalog", "Entry", "load_catalog"]
 
 
 @dataclass(frozen=True)
@@ -30,15 +30,21 @@ class Catalog:
     invalid: dict[Path, str] = field(default_factory=dict)  # file -> located errors
     unscheduled: list[Path] = field(default_factory=list)  # valid, but no schedule:
 
-
-def playbook_files(paths: Iterable[Path]) -> list[Path]:
-    """The playbooks under ``paths``, found as ``validate`` finds them."""
-    return find_playbooks(paths).files
+    def unsure(self, path: Path) -> bool:
+        """Whether what ``path`` holds now is unknown: the file is invalid or unreadable,
+        or a directory it is in could not be read (its playbook keeps its version)."""
+        return path in self.invalid or any(folder in path.parents for folder in self.invalid)
 
 
 def load_catalog(paths: Iterable[Path]) -> Catalog:
     catalog = Catalog()
-    for path in playbook_files(paths):
+    found = find_playbooks(paths)
+    for folder, why in found.unreadable.items():
+        catalog.invalid[folder] = (
+            f"{folder}: cannot read the directory: {why}; the playbooks in it are not "
+            "loaded (those already scheduled keep their previous versions)"
+        )
+    for path in found.files:
         try:
             data = read_input_file(path)  # once: the fingerprint is of what was loaded
             playbook = load_playbook_data(data, str(path))

@@ -197,10 +197,9 @@ class Serve(ServeCore):
     def _reload(self) -> None:
         catalog = load_catalog(self.options.paths)
         self._report(catalog)
-        invalid_paths = set(catalog.invalid)
         for name, state in list(self.states.items()):
             new = catalog.entries.get(name)
-            if state.entry.path in invalid_paths and (new is None or new.path != state.entry.path):
+            if catalog.unsure(state.entry.path) and (new is None or new.path != state.entry.path):
                 # the file it came from has an invalid edit: that version stays, even when
                 # another file with the same name is valid now (a duplicate never takes over)
                 log.error("%s: the edit is invalid; its previous version stays scheduled", name)

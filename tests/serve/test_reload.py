@@ -4,9 +4,15 @@ previous version."""
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
+from typing import Any
 
+import pytest
+from click.testing import CliRunner
+
+from runner.cli import main
 from runner.serve.catalog import fingerprint_of
 from tests.serve.conftest import ServeHarness, until, write_playbook
 
@@ -94,3 +100,31 @@ def test_watch_sees_a_same_size_edit_whose_mtime_was_set_back(tmp_path: Path) ->
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert path.stat().st_size == before.st_size
     assert fingerprint_of([tmp_path]) != seen
+
+
+async def test_an_unreadable_directory_is_reported_and_its_playbooks_stay(
+    harness: ServeHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reproduction: chmod 000 books/team (a deploy half done, a wrong owner); SIGHUP.
+    The walk (Path.rglob) skipped the directory without a word, so its playbooks looked
+    removed and were unscheduled; validate said 'valid' for what it could see."""
+    team = harness.books / "team"
+    team.mkdir()
+    write_playbook(team, "payroll", "{ interval: 1h }")
+    serve = await harness.start()
+    payroll_next = serve.next_fire("payroll")
+    real_scandir = os.scandir
+
+    def unreadable(path: Any = ".") -> Any:
+        if Path(path) == team:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", unreadable)
+    serve.reload()
+    assert not serve.states["payroll"].removed
+    assert serve.next_fire("payroll") == payroll_next
+    assert "Permission denied" in serve.invalid[str(team)]
+    result = CliRunner().invoke(main, ["validate", str(harness.books)])
+    assert result.exit_code == 2
+    assert f"{team}: cannot read the directory: Permission denied" in result.output
