@@ -48,6 +48,17 @@ def _timeout(ctx: click.Context, param: click.Parameter, value: str | None) -> f
         raise click.BadParameter(str(error)) from None
 
 
+def _positive_timeout(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> float | None:
+    """A duration something is given to finish in: 0 would fail every attempt at once
+    (a request timeout of 0s times out every request, after retries)."""
+    seconds = _timeout(ctx, param, value)
+    if seconds is not None and seconds <= 0:
+        raise click.BadParameter(f"must be longer than 0s, got {value!r}")
+    return seconds
+
+
 def execution_options(*outputs: str) -> Callable[[F], F]:
     """The options `run` and `plan` share; ``outputs`` are the --output choices."""
     return lambda function: _decorate(function, outputs)
@@ -95,7 +106,7 @@ def _decorate(function: F, outputs: tuple[str, ...]) -> F:
         ),
         click.option(
             "--timeout",
-            callback=_timeout,
+            callback=_positive_timeout,
             help="Give up on the whole run after this long (e.g. 10m).",
         ),
         click.option(
@@ -120,7 +131,7 @@ def _decorate(function: F, outputs: tuple[str, ...]) -> F:
         ),
         click.option(
             "--request-timeout",
-            callback=_timeout,
+            callback=_positive_timeout,
             default="30s",
             show_default=True,
             help="How long one HTTP call to the daemon may take before it counts as lost.",

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from runner.cli._address import listen_address
-from runner.cli._execution import _timeout
+from runner.cli._execution import _positive_timeout, _timeout
 from runner.ledger import LedgerError, default_ledger_path
 from runner.serve.budget import DaemonLimits
 from runner.serve.engine_adapter import LaunchOptions
@@ -56,7 +56,7 @@ from runner.serve.logs import configure_logging
 @click.option("--watch", is_flag=True, help="Reload when a playbook file changes (as on SIGHUP).")
 @click.option(
     "--request-timeout",
-    callback=_timeout,
+    callback=_positive_timeout,
     default="30s",
     show_default=True,
     help="How long one HTTP call to the daemon may take before it counts as lost.",
@@ -130,19 +130,20 @@ async def _serve(options: ServeOptions, http: tuple[str, int] | None) -> int:
     endpoints = HttpEndpoints(serve, *http) if http else None
     try:
         serve.install_signal_handlers()
-        await serve.start()
-        if endpoints is not None:
+        if endpoints is not None:  # first: a port that cannot be had stops serve before any run
             await endpoints.start()
+        await serve.start()
     except (StartupError, LedgerError) as error:
         click.echo(f"waiaas-run serve: {error}", err=True)
-        await serve.drain()
-        return 2
     except (OSError, UnicodeError) as error:  # cannot listen there (or resolve the name)
         message = error.strerror if isinstance(error, OSError) and error.strerror else error
         click.echo(f"waiaas-run serve: --http: {message}", err=True)
-        await serve.drain()
-        return 2
-    code = await serve.run_until_stopped()
+    else:
+        code = await serve.run_until_stopped()
+        if endpoints is not None:
+            await endpoints.close()
+        return code
+    await serve.drain()
     if endpoints is not None:
         await endpoints.close()
-    return code
+    return 2
