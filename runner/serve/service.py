@@ -268,17 +268,33 @@ class ServeCore:
                 log.error("%s: %s", state.entry.name, error)
         finally:
             state.task, state.running_slot = None, None
-            queued, state.queued = state.queued, None
-            if state.backlog and not self.stopping:
-                if queued is not None:
-                    state.backlog.append(queued)
-                queued = state.backlog.pop(0)
-            if queued is not None and not self.stopping and not state.removed:
-                self.start_task(state, queued)
-            elif queued is not None:
-                self.skip(state, [queued], "shutdown", "serve stopped before it could start")
-            if state.removed and state.task is None:
-                self.forget(state.entry.name)
+            try:
+                self._after_run(state)
+            except LedgerError as error:
+                log.error("%s: %s", state.entry.name, error)
+
+    def _after_run(self, state: PlaybookState) -> None:
+        """What follows a run: the slot queued behind it, the next start-up slot, or, for
+        a removed playbook, recording what will now never run and forgetting it."""
+        queued, state.queued = state.queued, None
+        if state.removed:
+            left = [*state.backlog, *([queued] if queued is not None else [])]
+            state.backlog.clear()
+            if left:
+                detail = "the playbook was removed before the slot could start"
+                self.skip(state, left, "removed", detail)
+            self.forget(state.entry.name)
+            return
+        if state.backlog and not self.stopping:
+            if queued is not None:
+                state.backlog.append(queued)
+            queued = state.backlog.pop(0)
+        if queued is None:
+            return
+        if self.stopping:
+            self.skip(state, [queued], "shutdown", "serve stopped before it could start")
+        else:
+            self.start_task(state, queued)
 
     async def _run_slot(self, state: PlaybookState, slot: datetime) -> None:
         entry, options = state.entry, self.options

@@ -128,3 +128,21 @@ async def test_an_unreadable_directory_is_reported_and_its_playbooks_stay(
     result = CliRunner().invoke(main, ["validate", str(harness.books)])
     assert result.exit_code == 2
     assert f"{team}: cannot read the directory: Permission denied" in result.output
+
+
+async def test_a_slot_queued_behind_a_removed_playbooks_run_is_recorded_as_removed(
+    harness: ServeHarness,
+) -> None:
+    """Reproduction: overlap: queue, a slot queued behind the run in flight, the file
+    removed and reloaded: the queued slot was recorded 'shutdown: serve stopped before it
+    could start' while serve went on running."""
+    gone = write_playbook(harness.books, "gone", "{ interval: 1s, overlap: queue }")
+    harness.sandbox.add_fault("GET /v1/wallet/balance latency=2.5 times=1")
+    serve = await harness.start()
+    await until(lambda: serve.states["gone"].queued is not None, "a slot queued")
+    gone.unlink()
+    serve.reload()
+    await until(lambda: "gone" not in serve.states, "the run in flight ended")
+    reasons = [s.reason or "" for s in harness.slots("gone") if s.outcome == "skipped"]
+    assert any(reason.startswith("removed:") for reason in reasons), reasons
+    assert not any(reason.startswith("shutdown") for reason in reasons), reasons
