@@ -9,6 +9,7 @@ a :class:`LedgerError` that says what happened to the file and what to do about 
 from __future__ import annotations
 
 import sqlite3
+import stat
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -82,6 +83,18 @@ def connect(path: Path) -> sqlite3.Connection:
 
     Raises :class:`LedgerError` (or a subclass) with a message a person can act on.
     """
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        pass  # not there yet: created below (or the open says why not)
+    else:
+        if not stat.S_ISREG(mode):
+            # SQLite would "open" /dev/null or a FIFO, write its journal beside it (in /dev)
+            # and fail later with a disk I/O error
+            raise LedgerError(
+                f"cannot open the ledger {path}: it is not a regular file (a device, FIFO "
+                "or socket); give a file path with --state"
+            )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:

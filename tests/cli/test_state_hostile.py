@@ -121,3 +121,15 @@ def test_status_and_serve_name_the_problem_of_other_bad_ledgers(tmp_path: Path, 
         result = serve(tmp_path, path)
         assert result.exit_code == 2, result.output
         assert "Traceback" not in result.output
+
+
+def test_a_ledger_path_that_is_not_a_regular_file_is_refused_untouched(tmp_path: Path) -> None:
+    """Reproduction: --state /dev/null (or a FIFO): SQLite 'opened' it, wrote
+    /dev/null-journal beside it (as root: a file in /dev) and failed with 'disk I/O
+    error ... free disk space'. Now it is refused before SQLite sees it."""
+    fifo = tmp_path / "ledger.fifo"
+    os.mkfifo(fifo)
+    for result in (serve(tmp_path, fifo), invoke("status", "--state", str(fifo))):
+        assert result.exit_code == 2, result.output
+        assert "not a regular file" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["books", "ledger.fifo"]
