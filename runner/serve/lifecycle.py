@@ -93,6 +93,9 @@ class Serve(ServeCore):
 
     def _session_for(self, entry: Entry) -> Session:
         connection = connection_for(entry.playbook, entry.path, self.options.launch)
+        for session in self.sessions.values():  # by the token it holds now (renewed or not)
+            if (session.url, session.token) == (connection.url, connection.token):
+                return session
         key = (connection.url, connection.token)
         if key not in self.sessions:
             session = Session(
@@ -220,6 +223,8 @@ class Serve(ServeCore):
                 self.schedule(state)
             elif new.fingerprint != state.entry.fingerprint or new.path != state.entry.path:
                 self._replace(state, new)  # edited, or the same playbook moved (renamed)
+            else:
+                self._follow_token(state)
         for name, entry in catalog.entries.items():
             if name not in self.states and self._add(entry) is not None:
                 self._schedule_with_recovery(self.states[name])
@@ -251,6 +256,18 @@ class Serve(ServeCore):
         if not same_schedule:
             self.schedule(state)  # replace_existing: the new trigger decides the next fire
         log.info("%s changed; %s", new.name, "same schedule" if same_schedule else "rescheduled")
+
+    def _follow_token(self, state: PlaybookState) -> None:
+        """An unchanged playbook whose token changed (a new token put in its token file):
+        its runs move to that session; the old one no longer writes to the file."""
+        try:
+            session = self._session_for(state.entry)
+        except UsageError as error:
+            log.error("%s: %s; it keeps its current session", state.entry.path, error)
+            return
+        if session is not state.session:
+            state.session = session
+            log.info("%s: its session token changed; runs use the new one", state.entry.name)
 
     async def _watch(self, seen: str) -> None:
         interval = self.options.watch_interval or 2.0

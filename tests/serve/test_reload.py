@@ -4,6 +4,7 @@ previous version."""
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 from pathlib import Path
@@ -146,3 +147,23 @@ async def test_a_slot_queued_behind_a_removed_playbooks_run_is_recorded_as_remov
     reasons = [s.reason or "" for s in harness.slots("gone") if s.outcome == "skipped"]
     assert any(reason.startswith("removed:") for reason in reasons), reasons
     assert not any(reason.startswith("shutdown") for reason in reasons), reasons
+
+
+async def test_sighup_follows_a_new_token_in_the_token_file(harness: ServeHarness) -> None:
+    """Reproduction: a new token written into --token-file, then SIGHUP: unchanged
+    playbooks kept the old session (only edited playbooks were resolved again), so the
+    new token was used only after a restart."""
+    token_file = harness.tmp_path / "token"
+    token_file.write_text(harness.sandbox.token + "\n")
+    write_playbook(harness.books, "steady", "{ interval: 1h }")
+    launch = dataclasses.replace(harness.options().launch, token_file=token_file)
+    serve = await harness.start(launch=launch)
+    before = serve.states["steady"].session
+    _, fresh = harness.sandbox.create_session()
+    token_file.write_text(fresh + "\n")
+    serve.reload()
+    assert serve.states["steady"].session is not before
+    assert serve.states["steady"].session.token == fresh
+    serve.reload()  # nothing changed: the same session stays
+    assert serve.states["steady"].session.token == fresh
+    assert len({id(s) for s in serve.sessions.values()}) == 2

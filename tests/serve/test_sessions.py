@@ -176,3 +176,45 @@ async def test_a_symlinked_token_file_is_updated_where_it_lives(tmp_path: Path) 
     assert link.is_symlink()
     assert on_disk == (store / "token").read_text().strip() == session.token != old
     assert stat.S_IMODE((store / "token").stat().st_mode) == 0o600
+
+
+async def test_a_token_file_changed_by_someone_else_is_not_overwritten_by_a_renewal(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Reproduction: an operator puts a new token into the token file while serve runs
+    (the old session nears its absolute lifetime); serve's renewal of the old session
+    then replaced the file with the old session's token: the new token was lost."""
+    clock = Clock()
+    async with Sandbox(port=0, fixture=fast_fixture(), clock=clock) as sandbox:
+        _, token = sandbox.create_session(ttl=300)
+        _, operators = sandbox.create_session()
+        token_file = tmp_path / "token"
+        token_file.write_text(token + "\n")
+        outcomes: list[str] = []
+
+        async def operator_acts_then_time_passes(seconds: float) -> None:
+            if token_file.read_text().strip() == token:
+                token_file.write_text(operators + "\n")
+            if seconds > 0:
+                sandbox.advance(seconds)
+            await asyncio.sleep(0)
+
+        caplog.set_level(logging.ERROR, logger="runner")
+        session = Session(
+            sandbox.url,
+            token,
+            token_file,
+            Budget(DaemonLimits()),
+            clock=clock,
+            sleep=operator_acts_then_time_passes,
+            on_renewal=outcomes.append,
+        )
+        session.start()
+        try:
+            await until(lambda: bool(outcomes), "a renewal")
+        finally:
+            await session.close()
+    assert token_file.read_text().strip() == operators  # kept
+    assert outcomes[0] == "write_failed"
+    assert session.renewal_error and "was changed since serve read it" in session.renewal_error
+    assert all(operators[12:] not in r.getMessage() for r in caplog.records)
