@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import signal
 import sys
 from typing import Any
 
@@ -74,6 +75,11 @@ class _LazyGroup(click.Group):
         target = _COMMANDS.get(cmd_name)
         if target is None:
             return None
+        if cmd_name == "serve" and hasattr(signal, "SIGHUP"):
+            # serve reloads on SIGHUP once its handler is in place; until then (imports,
+            # opening the ledger) the default action would kill it: a `systemctl reload`
+            # right after a start ended serve with 129. Its start reads the files anyway.
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)
         module_name, attribute = target.split(":")
         command: Any = getattr(importlib.import_module(module_name), attribute)
         assert isinstance(command, click.Command)

@@ -34,6 +34,11 @@ def check(state: Path | None) -> None:
     if report.ok:
         click.echo(f"{path}: sound ({report.runs} runs, {report.sends} sends; {took:.2f}s)")
         return
+    if report.too_new:
+        click.echo(
+            f"{path}: not checked: {report.problems[0]}; check it with that version", err=True
+        )
+        sys.exit(2)
     click.echo(f"{path}: DAMAGED — {len(report.problems)} problem(s) found:", err=True)
     for problem in report.problems:
         click.echo(f"  {problem}", err=True)

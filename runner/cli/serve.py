@@ -130,19 +130,20 @@ async def _serve(options: ServeOptions, http: tuple[str, int] | None) -> int:
     endpoints = HttpEndpoints(serve, *http) if http else None
     try:
         serve.install_signal_handlers()
-        await serve.start()
-        if endpoints is not None:
+        if endpoints is not None:  # first: a port that cannot be had stops serve before any run
             await endpoints.start()
-    except StartupError as error:
+        await serve.start()
+    except (StartupError, LedgerError) as error:
         click.echo(f"waiaas-run serve: {error}", err=True)
-        await serve.drain()
-        return 2
     except (OSError, UnicodeError) as error:  # cannot listen there (or resolve the name)
         message = error.strerror if isinstance(error, OSError) and error.strerror else error
         click.echo(f"waiaas-run serve: --http: {message}", err=True)
-        await serve.drain()
-        return 2
-    code = await serve.run_until_stopped()
+    else:
+        code = await serve.run_until_stopped()
+        if endpoints is not None:
+            await endpoints.close()
+        return code
+    await serve.drain()
     if endpoints is not None:
         await endpoints.close()
-    return code
+    return 2

@@ -54,6 +54,8 @@ def command(paths: tuple[Path, ...], output: str) -> None:
     files = found.files
     for skipped, what in found.skipped.items():
         click.echo(f"{skipped}: skipped: {what}, not a playbook", err=True)
+    for folder, why in found.unreadable.items():
+        click.echo(f"{folder}: cannot read the directory: {why}", err=True)
     if not files:
         raise click.UsageError("no *.yaml or *.yml playbooks found in the given paths")
     checked = {str(file): _check(file) for file in files}
@@ -75,5 +77,5 @@ def command(paths: tuple[Path, ...], output: str) -> None:
             else f"{total} playbook{'s' if total != 1 else ''} valid"
         )
         click.echo(summary, err=True)
-    if invalid:
+    if invalid or found.unreadable:
         raise SystemExit(int(ExitCode.INVALID))

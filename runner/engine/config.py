@@ -19,7 +19,7 @@ from runner.errors import UsageError
 from runner.playbook.amounts import AmountError, AmountLiteral, UnitTable
 from runner.playbook.diagnostics import Diagnostic, PlaybookError
 from runner.playbook.fields import Model
-from runner.playbook.files import read_text_file
+from runner.playbook.files import read_input_file
 from runner.playbook.limits import Limits
 from runner.playbook.loader import SourceMap, load_yaml
 from runner.playbook.problems import diagnostics_from_validation
@@ -43,7 +43,7 @@ def load_config(path: Path | None) -> RunnerConfig:
     if path is None:
         return RunnerConfig()
     try:
-        text = read_text_file(path)
+        text = read_input_file(path).decode("utf-8")
     except OSError as error:
         raise UsageError(f"cannot read the config file {path}: {error.strerror}") from None
     except UnicodeDecodeError:

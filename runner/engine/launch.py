@@ -45,7 +45,7 @@ from runner.ledger.keys import SendKey
 from runner.ledger.locks import async_playbook_lock
 from runner.playbook import EvalContext, EvaluationError, Playbook, Template, UnitTable, render
 from runner.playbook.facts import referenced
-from runner.playbook.files import read_text_file
+from runner.playbook.files import read_input_file
 from runner.playbook.steps import step_id_of
 from runner.playbook.values import format_value
 from runner.secrets import mask_secrets
@@ -143,9 +143,19 @@ def _daemon_url(playbook: Playbook, options: LaunchOptions, env: Mapping[str, st
     except ValueError:  # an unclosed [ipv6] bracket, a port that is not a number
         usable = False
     # A URL that cannot name a daemon is bad input (exit 2), not three failed connects (exit 1).
+    if usable and ("@" in parts.netloc):
+        # user:password@ would be sent as Basic auth in place of the session token (every
+        # request 401), and a password would end up in /status and the logs: refused, and
+        # never quoted
+        raise UsageError(
+            "the daemon URL carries credentials (user:password@host); the session token is "
+            "the only credential: remove them (from --daemon-url, else $WAIAAS_URL or "
+            "daemon.url)"
+        )
     if not usable or url != url.strip():
         raise UsageError(
-            f"the daemon URL {url[:80]!r} is not an http:// or https:// URL with a host "
+            f"the daemon URL {url[:80] if '@' not in url else '(not shown: it has an @)'!r} "
+            "is not an http:// or https:// URL with a host "
             "(from --daemon-url, else $WAIAAS_URL or daemon.url)"
         )
     return url
@@ -153,7 +163,7 @@ def _daemon_url(playbook: Playbook, options: LaunchOptions, env: Mapping[str, st
 
 def _read_token_file(path: Path) -> str:
     try:
-        return read_text_file(path, encoding="utf-8-sig")  # a Windows editor's BOM is fine
+        return read_input_file(path).decode("utf-8-sig")  # a BOM from a Windows editor is fine
     except OSError as error:
         raise UsageError(f"cannot read the token file {path}: {error.strerror}") from None
     except UnicodeDecodeError:

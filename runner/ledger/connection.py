@@ -9,12 +9,13 @@ a :class:`LedgerError` that says what happened to the file and what to do about 
 from __future__ import annotations
 
 import sqlite3
+import stat
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runner.lazy import lazy_module
-from runner.ledger.health import SchemaMismatch
+from runner.ledger.health import SCHEMA_VERSION, SchemaMismatch, SchemaTooNew
 from runner.ledger.records import LedgerBusy, LedgerDamaged, LedgerError, LedgerWriteFailed
 
 if TYPE_CHECKING:
@@ -26,7 +27,6 @@ __all__ = ["BUSY_TIMEOUT", "SCHEMA_VERSION", "connect", "failure"]
 
 # How long a write waits for another process's write before giving up.
 BUSY_TIMEOUT = 30.0
-SCHEMA_VERSION = 2
 
 _SCHEMA = [
     """CREATE TABLE IF NOT EXISTS runs (
@@ -83,6 +83,18 @@ def connect(path: Path) -> sqlite3.Connection:
 
     Raises :class:`LedgerError` (or a subclass) with a message a person can act on.
     """
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        pass  # not there yet: created below (or the open says why not)
+    else:
+        if not stat.S_ISREG(mode):
+            # SQLite would "open" /dev/null or a FIFO, write its journal beside it (in /dev)
+            # and fail later with a disk I/O error
+            raise LedgerError(
+                f"cannot open the ledger {path}: it is not a regular file (a device, FIFO "
+                "or socket); give a file path with --state"
+            )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -168,6 +180,11 @@ def failure(error: sqlite3.Error, path: Path, doing: str) -> LedgerError:
     """The :class:`LedgerError` for an SQLite error met while ``doing`` something."""
     kind = _kind(error)
     reason = str(error)
+    if isinstance(error, SchemaTooNew):
+        return LedgerError(
+            f"the ledger {path} cannot be used by this waiaas-runner ({reason}): run the newer "
+            "version with it (nothing was read or written)"
+        )
     if isinstance(error, SchemaMismatch):
         return LedgerError(f"{path} is an SQLite file but not a waiaas-runner ledger ({reason})")
     if kind in {"SQLITE_CORRUPT", "SQLITE_NOTADB"} or "malformed" in reason:

@@ -59,12 +59,28 @@ _NEWEST = [
 ]
 
 
+# The ledger's schema version (SQLite's user_version); a newer runner raises it.
+SCHEMA_VERSION = 2
+
+
 class SchemaMismatch(sqlite3.DatabaseError):
     """The file is an SQLite database, but not a ledger (or a damaged schema)."""
 
 
+class SchemaTooNew(sqlite3.DatabaseError):
+    """The ledger was written by a newer runner: this one must not read or write it."""
+
+
 def check_newest(db: sqlite3.Connection, rows: int | None = None) -> None:
-    """The check on open; raises :class:`sqlite3.DatabaseError` when it finds damage."""
+    """The check on open; raises :class:`sqlite3.DatabaseError` when it finds damage, and
+    :class:`SchemaTooNew` for a ledger of a newer runner (what it recorded may mean more
+    than this one knows: an unsettled send in a new state would look settled)."""
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"its schema is version {version}, written by a newer waiaas-runner; this one "
+            f"knows up to version {SCHEMA_VERSION}"
+        )
     rows = rows or NEWEST_ROWS
     for table, needed in _COLUMNS.items():
         have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
@@ -81,6 +97,7 @@ class LedgerReport:
     runs: int
     sends: int
     problems: list[str]
+    too_new: bool = False  # written by a newer runner: not damaged, just not ours to judge
 
     @property
     def ok(self) -> bool:
@@ -96,6 +113,8 @@ def check_file(path: Path) -> LedgerReport:
     db.row_factory = sqlite3.Row
     try:
         return check_everything(db)
+    except SchemaTooNew as error:
+        return LedgerReport(0, 0, [str(error)], too_new=True)
     except sqlite3.Error as error:
         return LedgerReport(0, 0, [str(error)])
     finally:
@@ -111,6 +130,8 @@ def check_everything(db: sqlite3.Connection, limit: int = 50) -> LedgerReport:
         return LedgerReport(0, 0, problems)
     try:
         check_newest(db, rows=1)
+    except SchemaTooNew:
+        raise
     except sqlite3.DatabaseError as error:
         return LedgerReport(0, 0, [str(error)])
     runs = db.execute("SELECT count(*) FROM runs").fetchone()[0]

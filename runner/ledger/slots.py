@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from runner.ledger.connection import failure
 from runner.ledger.records import LedgerError
 
 __all__ = ["SlotLog", "SlotRecord"]
@@ -55,6 +57,7 @@ class SlotLog:
 
     def __init__(self, path: Path | str, *, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
+        self._path = Path(path)
         try:
             self._db = sqlite3.connect(Path(path), isolation_level=None, timeout=30.0)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -69,6 +72,15 @@ class SlotLog:
     def close(self) -> None:
         self._db.close()
 
+    @contextmanager
+    def _using(self, doing: str) -> Iterator[sqlite3.Connection]:
+        """A read or write; an SQLite failure (disk full, file made read-only, damage)
+        becomes the ledger's :class:`LedgerError`, which says what happened and what to do."""
+        try:
+            yield self._db
+        except sqlite3.Error as error:
+            raise failure(error, self._path, doing) from None
+
     def started(self, playbook: str, slot: float, run_id: str, lateness: float) -> None:
         self.started_many([(playbook, slot, run_id, lateness)])
 
@@ -76,7 +88,7 @@ class SlotLog:
         """Record runs as started, ``(playbook, slot, run_id, lateness)`` each, in one
         transaction (serve admits all the slots of one scheduler tick together)."""
         now = self._clock()
-        with self._db:
+        with self._using("recording slots as started"), self._db:
             self._db.execute("BEGIN")
             self._db.executemany(
                 "INSERT INTO slots (playbook, slot, run_id, outcome, lateness, recorded_at) "
@@ -89,7 +101,7 @@ class SlotLog:
     def skipped(self, playbook: str, slots: Iterable[float], reason: str) -> None:
         """Record slots that will not run (one transaction for a whole batch)."""
         now = self._clock()
-        with self._db:
+        with self._using("recording skipped slots"), self._db:
             self._db.execute("BEGIN")
             self._db.executemany(
                 "INSERT INTO slots (playbook, slot, outcome, reason, recorded_at, finished_at) "
@@ -107,27 +119,38 @@ class SlotLog:
     ) -> None:
         """How the slot's run ended; ``lateness`` replaces the one noted at its start
         (a run that then waited for the request budget started later still)."""
-        self._db.execute(
-            "UPDATE slots SET outcome = ?, reason = ?, finished_at = ?, "
-            "lateness = coalesce(?, lateness) WHERE playbook = ? AND slot = ?",
-            (outcome, reason, self._clock(), lateness, playbook, slot),
-        )
+        with self._using("recording how a slot ended"):
+            self._db.execute(
+                "UPDATE slots SET outcome = ?, reason = ?, finished_at = ?, "
+                "lateness = coalesce(?, lateness) WHERE playbook = ? AND slot = ?",
+                (outcome, reason, self._clock(), lateness, playbook, slot),
+            )
 
     def writable(self) -> None:
-        """Raises ``sqlite3.Error`` when the ledger cannot take a write lock now."""
+        """Raises ``sqlite3.Error`` when the ledger cannot take a write now: a lock alone
+        is granted on a read-only file too (an immutable file, a read-only mount), so a
+        row is written and rolled back."""
         self._db.execute("BEGIN IMMEDIATE")
-        self._db.execute("ROLLBACK")
+        try:
+            self._db.execute(
+                "INSERT INTO slots (playbook, slot, outcome, recorded_at) "
+                "VALUES ('', -1, 'probe', 0) ON CONFLICT (playbook, slot) DO NOTHING"
+            )
+        finally:
+            self._db.execute("ROLLBACK")
 
     def get(self, playbook: str, slot: float) -> SlotRecord | None:
-        row = self._db.execute(
-            "SELECT * FROM slots WHERE playbook = ? AND slot = ?", (playbook, slot)
-        ).fetchone()
+        with self._using("reading a slot"):
+            row = self._db.execute(
+                "SELECT * FROM slots WHERE playbook = ? AND slot = ?", (playbook, slot)
+            ).fetchone()
         return None if row is None else SlotRecord(**dict(row))
 
     def latest(self, playbook: str) -> SlotRecord | None:
-        row = self._db.execute(
-            "SELECT * FROM slots WHERE playbook = ? ORDER BY slot DESC LIMIT 1", (playbook,)
-        ).fetchone()
+        with self._using("reading the latest slot"):
+            row = self._db.execute(
+                "SELECT * FROM slots WHERE playbook = ? ORDER BY slot DESC LIMIT 1", (playbook,)
+            ).fetchone()
         return None if row is None else SlotRecord(**dict(row))
 
     def history(self, playbook: str, limit: int = 20) -> list[SlotRecord]:

@@ -15,27 +15,35 @@ from pydantic import ValidationError
 from runner.playbook.check import check_playbook
 from runner.playbook.diagnostics import Diagnostic, KeyPath, PlaybookError
 from runner.playbook.facts import Facts
-from runner.playbook.files import read_text_file
+from runner.playbook.files import read_input_file
 from runner.playbook.loader import SourceMap, load_yaml
 from runner.playbook.models import Playbook
 from runner.playbook.problems import diagnostics_from_validation
 
-__all__ = ["load_playbook", "load_playbook_text", "validate_path"]
+__all__ = ["load_playbook", "load_playbook_data", "load_playbook_text", "validate_path"]
 
 _YAML11_BOOLEANS = {"yes", "no", "on", "off"}
 
 
 def load_playbook(path: str | Path) -> Playbook:
     """Reads and fully checks one playbook; raises :class:`PlaybookError` on any problem."""
-    file = str(path)
     try:
-        text = read_text_file(Path(path))
-    except (OSError, UnicodeDecodeError) as error:
-        reason = (
-            error.strerror if isinstance(error, OSError) and error.strerror else "not UTF-8 text"
-        )
+        data = read_input_file(Path(path))
+    except OSError as error:
+        reason = error.strerror or str(error)
         raise PlaybookError(
-            [Diagnostic(file, 1, 1, (), f"cannot read playbook: {reason}")]
+            [Diagnostic(str(path), 1, 1, (), f"cannot read playbook: {reason}")]
+        ) from None
+    return load_playbook_data(data, str(path))
+
+
+def load_playbook_data(data: bytes, file: str) -> Playbook:
+    """A playbook from the bytes of its file (read once: serve fingerprints the same bytes)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PlaybookError(
+            [Diagnostic(file, 1, 1, (), "cannot read playbook: not UTF-8 text")]
         ) from None
     return load_playbook_text(text, file)
 

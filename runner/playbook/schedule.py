@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import zoneinfo
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Literal, Self
 
@@ -22,6 +23,10 @@ else:
     cron_trigger = lazy_module("apscheduler.triggers.cron")
 
 __all__ = ["Schedule"]
+
+
+# files in the zone database that are the host's configuration or a placeholder
+_HOST_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 
 
 @cache
@@ -57,10 +62,20 @@ class Schedule(Model):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
+        if value in _HOST_ZONES:
+            raise PydanticCustomError(
+                "timezone",
+                f"time zone {value!r} is a placeholder or the host's setting, not a place's "
+                "zone: the same playbook could fire at other instants on another machine; "
+                "name the zone (e.g. Europe/Berlin, UTC)",
+            )
         try:
             zoneinfo.ZoneInfo(value)
+            known = _time_zones()
+            if known and value not in known:  # e.g. right/UTC: a file, not an IANA name
+                raise ValueError(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            hint = did_you_mean(value, _time_zones())
+            hint = did_you_mean(value, _time_zones() - _HOST_ZONES)
             raise PydanticCustomError("timezone", f"unknown time zone {value!r}{hint}") from None
         return value
 
@@ -69,9 +84,26 @@ class Schedule(Model):
     def _valid_cron(cls, value: str | None) -> str | None:
         if value is not None:
             try:
-                cron_trigger.CronTrigger(**crontab_fields(value), timezone="UTC")
+                trigger = cron_trigger.CronTrigger(**crontab_fields(value), timezone="UTC")
             except ValueError as error:  # a CrontabError too
                 raise PydanticCustomError("cron", f"invalid cron line {value!r}: {error}") from None
+            if _upcoming(trigger, 1) == []:  # a date no year has: serve would wait forever
+                raise PydanticCustomError(
+                    "cron",
+                    f"cron line {value!r} never fires: no month has that day (like 30 or 31 "
+                    "February, or the 31st of a 30-day month)",
+                )
+        return value
+
+    @field_validator("grace")
+    @classmethod
+    def _some_grace(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):
+            raise PydanticCustomError(
+                "grace",
+                "grace must be at least 1s: a run always starts a little after its slot, so "
+                "with less every slot would be recorded as missed and nothing would run",
+            )
         return value
 
     @field_validator("interval")
@@ -85,3 +117,44 @@ class Schedule(Model):
     def _one_trigger(self) -> Self:
         exactly_one(self, "cron", "interval", kind="schedule", subject="schedule")
         return self
+
+    @model_validator(mode="after")
+    def _jitter_inside_the_gap(self) -> Self:
+        """Jitter as long as the gap between two slots keeps each run waiting into the
+        next slot, which is then skipped as an overlap: refused, not left to happen."""
+        if not self.jitter:
+            return self
+        if self.interval is not None:
+            gap, what = self.interval, "the interval"
+        else:
+            assert self.cron is not None
+            trigger = cron_trigger.CronTrigger(**crontab_fields(self.cron), timezone="UTC")
+            gaps = [b - a for a, b in itertools.pairwise(_upcoming(trigger, 32))]
+            if not gaps:
+                return self
+            gap, what = min(gaps), "the shortest gap between the cron line's slots"
+        if self.jitter >= gap:
+            raise PydanticCustomError(
+                "jitter",
+                f"jitter ({_seconds(self.jitter)}) must be shorter than {what} "
+                f"({_seconds(gap)}): a run would still be waiting when the next slot comes, "
+                "and that slot would be skipped as an overlap",
+            )
+        return self
+
+
+def _upcoming(trigger: object, count: int) -> list[datetime]:
+    """The next ``count`` fire times of a cron trigger (fewer: it stops firing)."""
+    found: list[datetime] = []
+    moment = datetime.now(UTC)
+    while len(found) < count:
+        fire: datetime | None = trigger.get_next_fire_time(None, moment)  # type: ignore[attr-defined]
+        if fire is None:
+            break
+        found.append(fire)
+        moment = fire + timedelta(microseconds=1)
+    return found
+
+
+def _seconds(value: timedelta) -> str:
+    return f"{value.total_seconds():g}s"

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from runner.playbook import Facts, Playbook, PlaybookError, load_playbook
 from runner.playbook.amounts import AmountError, UnitTable, parse_amount_text
 from runner.playbook.diagnostics import Diagnostic, KeyPath, did_you_mean
-from runner.playbook.files import SCENARIO_SUFFIXES, read_text_file
+from runner.playbook.files import SCENARIO_SUFFIXES, read_input_file
 from runner.playbook.loader import SourceMap, load_yaml
 from runner.playbook.problems import diagnostics_from_validation
 from runner.scenario.adapter import step_id_of
@@ -61,7 +61,7 @@ def playbook_for(test_file: Path) -> Path:
 def load_scenario(path: Path) -> LoadedScenario:
     file = str(path)
     try:
-        text = read_text_file(path)
+        text = read_input_file(path).decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else "not UTF-8"
         raise ScenarioFileError([Diagnostic(file, 1, 1, (), f"cannot read: {reason}")]) from None

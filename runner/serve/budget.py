@@ -153,6 +153,9 @@ class PacedTransport(httpx.AsyncBaseTransport):
         self._session_ids: dict[str, str] = {}
         self._connect_info: tuple[int, dict[str, str], bytes] | None = None
         self._connect_info_turn = asyncio.Lock()
+        # the daemon's last word on the session token: a 401 (revoked, expired) until a
+        # later answer succeeds -- every run of the session fails meanwhile
+        self.refused: str | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         budget = self._budget
@@ -180,6 +183,22 @@ class PacedTransport(httpx.AsyncBaseTransport):
             meter.requests += 1
         budget.counters.requests += 1
         response = await self._inner.handle_async_request(request)
+        if response.status_code == 401:
+            if self.refused is None:
+                log.error(
+                    "the daemon at %s refused the session token (HTTP 401 to %s %s): every "
+                    "run of this session fails until the token is replaced",
+                    f"{request.url.scheme}://{request.url.netloc.decode()}",
+                    request.method,
+                    path,
+                    extra={"fields": {"event": "session_refused"}},
+                )
+            self.refused = f"HTTP 401 to {request.method} {path}"
+        elif (
+            response.is_success and self.refused is not None and "authorization" in request.headers
+        ):
+            log.info("the daemon accepts the session token again")
+            self.refused = None
         if response.status_code == 429:
             budget.counters.rate_limited += 1
             log.warning("the daemon answered 429 to %s %s despite pacing", request.method, path)

@@ -20,6 +20,8 @@ from apscheduler.events import (  # type: ignore[import-untyped]
 )
 from apscheduler.executors.base import BaseExecutor  # type: ignore[import-untyped]
 
+from runner.ledger import LedgerError
+
 __all__ = ["SlotExecutor"]
 
 log = logging.getLogger("runner.serve")
@@ -35,6 +37,8 @@ class SlotExecutor(BaseExecutor):  # type: ignore[misc]
     def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
         try:
             job.func(*job.args, **job.kwargs, run_times=run_times)
+        except LedgerError as error:  # the ledger cannot be written: it says why, and what to do
+            log.error("serve could not record the slots of %s: %s", job.id, error)
         except Exception as error:  # a bug of ours: keep the scheduler alive, say it loudly
             log.exception("serve could not handle the slots of job %s: %s", job.id, error)
         # reported on the next turn of the loop: submit_job counts the instance after this

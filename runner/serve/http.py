@@ -64,6 +64,12 @@ class HttpEndpoints:
             problems.append(f"the ledger is not writable: {error}")
         if (daemon := await self._daemon_problem()) is not None:
             problems.append(daemon)
+        for session in serve.sessions.values():
+            if session.transport.refused:
+                problems.append(
+                    f"the daemon at {session.url} refuses the session token "
+                    f"({session.transport.refused}): replace it"
+                )
         body = {"ready": not problems, "problems": problems}
         return web.json_response(body, status=503 if problems else 200)
 

@@ -14,9 +14,10 @@ import signal
 from datetime import UTC, datetime
 
 from runner.lazy import import_all
+from runner.ledger import LedgerError
 from runner.serve.catalog import Catalog, Entry, fingerprint_of, load_catalog
 from runner.serve.engine_adapter import UsageError, connection_for
-from runner.serve.recovery import plan_recovery
+from runner.serve.recovery import MISSED_LIMIT, plan_recovery
 from runner.serve.service import PlaybookState, ServeCore, ServeOptions
 from runner.serve.sessions import Session
 from runner.serve.triggers import build_trigger, describe, dst_warnings, fires_per_minute
@@ -92,6 +93,9 @@ class Serve(ServeCore):
 
     def _session_for(self, entry: Entry) -> Session:
         connection = connection_for(entry.playbook, entry.path, self.options.launch)
+        for session in self.sessions.values():  # by the token it holds now (renewed or not)
+            if (session.url, session.token) == (connection.url, connection.token):
+                return session
         key = (connection.url, connection.token)
         if key not in self.sessions:
             session = Session(
@@ -124,10 +128,11 @@ class Serve(ServeCore):
             self.skip(state, recovery.skipped, "missed", "serve was not running at that time")
         if recovery.older:
             log.warning(
-                "%s: slots older than catchup_window (%s) passed while serve was not "
-                "running; they are not recorded one by one",
+                "%s: more slots passed while serve was not running than are recorded one by "
+                "one (those older than catchup_window %s, or beyond the newest %d)",
                 entry.name,
                 entry.schedule.catchup_window,
+                MISSED_LIMIT,
             )
         pending = (
             recovery.resume + recovery.due + ([recovery.catch_up] if recovery.catch_up else [])
@@ -185,15 +190,29 @@ class Serve(ServeCore):
     # -- reload ----------------------------------------------------------------------------
 
     def reload(self) -> None:
-        if self.stopping:
+        if self.stopping or self.stop_event.is_set():  # a SIGHUP after SIGTERM: stopping
             return
+        try:
+            self._reload()
+        except LedgerError as error:  # recording a new playbook's missed slots failed
+            log.error("reload: %s", error)
+
+    def _reload(self) -> None:
         catalog = load_catalog(self.options.paths)
         self._report(catalog)
-        invalid_paths = set(catalog.invalid)
         for name, state in list(self.states.items()):
             new = catalog.entries.get(name)
-            if new is None and state.entry.path in invalid_paths:
+            if catalog.unsure(state.entry.path) and (new is None or new.path != state.entry.path):
+                # the file it came from has an invalid edit: that version stays, even when
+                # another file with the same name is valid now (a duplicate never takes over)
                 log.error("%s: the edit is invalid; its previous version stays scheduled", name)
+                if new is not None:
+                    self.invalid[str(new.path)] = (
+                        f"{new.path}: playbook name {name!r} is already used by "
+                        f"{state.entry.path} (its previous version, kept while the file is "
+                        "invalid); names identify runs in the ledger, so each must be unique"
+                    )
+                    log.error("invalid playbook, not scheduled:\n%s", self.invalid[str(new.path)])
                 continue
             if new is None:
                 if not state.removed:
@@ -202,8 +221,10 @@ class Serve(ServeCore):
                 state.removed = False
                 self._replace(state, new)
                 self.schedule(state)
-            elif new.fingerprint != state.entry.fingerprint:
-                self._replace(state, new)
+            elif new.fingerprint != state.entry.fingerprint or new.path != state.entry.path:
+                self._replace(state, new)  # edited, or the same playbook moved (renamed)
+            else:
+                self._follow_token(state)
         for name, entry in catalog.entries.items():
             if name not in self.states and self._add(entry) is not None:
                 self._schedule_with_recovery(self.states[name])
@@ -236,11 +257,24 @@ class Serve(ServeCore):
             self.schedule(state)  # replace_existing: the new trigger decides the next fire
         log.info("%s changed; %s", new.name, "same schedule" if same_schedule else "rescheduled")
 
+    def _follow_token(self, state: PlaybookState) -> None:
+        """An unchanged playbook whose token changed (a new token put in its token file):
+        its runs move to that session; the old one no longer writes to the file."""
+        try:
+            session = self._session_for(state.entry)
+        except UsageError as error:
+            log.error("%s: %s; it keeps its current session", state.entry.path, error)
+            return
+        if session is not state.session:
+            state.session = session
+            log.info("%s: its session token changed; runs use the new one", state.entry.name)
+
     async def _watch(self, seen: str) -> None:
         interval = self.options.watch_interval or 2.0
         while not self.stopping:
             await self.options.sleep(interval)
-            current = fingerprint_of(self.options.paths)
+            # in a thread: the walk of a large directory must not hold up the loop
+            current = await asyncio.to_thread(fingerprint_of, self.options.paths)
             if current != seen:
                 seen = current
                 log.info("playbook files changed; reloading")

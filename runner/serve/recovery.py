@@ -18,11 +18,11 @@ from runner.ledger.slots import SlotRecord
 from runner.playbook.schedule import Schedule
 from runner.serve.triggers import slots_between
 
-__all__ = ["CONTINUED", "Recovery", "plan_recovery"]
+__all__ = ["CONTINUED", "MISSED_LIMIT", "Recovery", "plan_recovery"]
 
 # slot outcomes whose run the next start continues
 CONTINUED = frozenset({"running", "drained"})
-_MISSED_LIMIT = 5_000  # slots recorded one by one after a long downtime (newest kept)
+MISSED_LIMIT = 5_000  # slots recorded one by one after a long downtime (newest kept)
 
 
 @dataclass
@@ -31,7 +31,7 @@ class Recovery:
     due: list[datetime] = field(default_factory=list)  # passed, but still within the grace
     catch_up: datetime | None = None  # run_once: the newest missed slot
     skipped: list[datetime] = field(default_factory=list)  # recorded as missed
-    older: bool = False  # slots missed before the catch-up window (not recorded one by one)
+    older: bool = False  # missed slots not recorded one by one (before the window, or too many)
 
 
 def plan_recovery(
@@ -58,7 +58,10 @@ def plan_recovery(
         recovery.older = first is not None and first < window_start
         after = window_start - timedelta(microseconds=1)
     # a slot exactly now is APScheduler's to fire
-    missed = slots_between(trigger, after, now - timedelta(milliseconds=1), _MISSED_LIMIT)
+    missed = slots_between(trigger, after, now - timedelta(milliseconds=1), MISSED_LIMIT)
+    if missed:  # more than the limit: the oldest are summed up, not recorded one by one
+        first = trigger.get_next_fire_time(None, after + timedelta(microseconds=1))
+        recovery.older = recovery.older or (first is not None and first < missed[0])
     grace_start = now - schedule.grace
     recovery.due = [slot for slot in missed if slot >= grace_start]
     missed = missed[: len(missed) - len(recovery.due)]

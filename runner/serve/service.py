@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -27,7 +28,8 @@ from apscheduler.events import (  # type: ignore[import-untyped]
 )
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 
-from runner.ledger import Ledger
+from runner.ledger import Ledger, LedgerError
+from runner.ledger.connection import failure
 from runner.ledger.slots import SlotLog
 from runner.serve.budget import CURRENT_RUN, DRAIN_MESSAGE, Budget, DaemonLimits, RunMeter
 from runner.serve.catalog import Entry
@@ -108,6 +110,12 @@ class ServeCore:
         # one connection for every run: opening SQLite per run cost more than the run
         options.launch = dataclasses.replace(options.launch, ledger=self.ledger)
         self.slot_log = SlotLog(options.state, clock=options.clock)
+        try:  # every slot is written down: a ledger that cannot be written is refused now
+            self.slot_log.writable()
+        except sqlite3.Error as error:
+            self.slot_log.close()
+            self.ledger.close()
+            raise failure(error, options.state, "taking its write lock at start") from None
         self.starts = StartRecorder(self.slot_log, clock=options.clock)
         self.scheduler = AsyncIOScheduler(
             timezone=UTC,
@@ -240,22 +248,53 @@ class ServeCore:
     async def _run(self, state: PlaybookState, slot: datetime) -> None:
         try:
             await self._run_slot(state, slot)
+        except LedgerError as error:
+            # the ledger cannot be written (disk full, made read-only): said as the ledger
+            # says it, no traceback; the run's own ledger refuses sends, and a slot left
+            # 'running' is continued by the next start (never posted twice)
+            log.error(
+                "%s: %s",
+                state.entry.name,
+                error,
+                extra={"fields": self._fire_fields(state, slot, "failed")},
+            )
         except Exception:  # a bug of ours must not end serve, nor hide the slot
             log.exception("serve failed running %s", state.entry.name)
-            self.slot_log.finished(state.entry.name, slot.timestamp(), "failed", "internal error")
+            try:
+                self.slot_log.finished(
+                    state.entry.name, slot.timestamp(), "failed", "internal error"
+                )
+            except LedgerError as error:
+                log.error("%s: %s", state.entry.name, error)
         finally:
             state.task, state.running_slot = None, None
-            queued, state.queued = state.queued, None
-            if state.backlog and not self.stopping:
-                if queued is not None:
-                    state.backlog.append(queued)
-                queued = state.backlog.pop(0)
-            if queued is not None and not self.stopping and not state.removed:
-                self.start_task(state, queued)
-            elif queued is not None:
-                self.skip(state, [queued], "shutdown", "serve stopped before it could start")
-            if state.removed and state.task is None:
-                self.forget(state.entry.name)
+            try:
+                self._after_run(state)
+            except LedgerError as error:
+                log.error("%s: %s", state.entry.name, error)
+
+    def _after_run(self, state: PlaybookState) -> None:
+        """What follows a run: the slot queued behind it, the next start-up slot, or, for
+        a removed playbook, recording what will now never run and forgetting it."""
+        queued, state.queued = state.queued, None
+        if state.removed:
+            left = [*state.backlog, *([queued] if queued is not None else [])]
+            state.backlog.clear()
+            if left:
+                detail = "the playbook was removed before the slot could start"
+                self.skip(state, left, "removed", detail)
+            self.forget(state.entry.name)
+            return
+        if state.backlog and not self.stopping:
+            if queued is not None:
+                state.backlog.append(queued)
+            queued = state.backlog.pop(0)
+        if queued is None:
+            return
+        if self.stopping:
+            self.skip(state, [queued], "shutdown", "serve stopped before it could start")
+        else:
+            self.start_task(state, queued)
 
     async def _run_slot(self, state: PlaybookState, slot: datetime) -> None:
         entry, options = state.entry, self.options

@@ -28,6 +28,7 @@ from runner.client import (
     WAIaaSError,
     decode_token_claims,
 )
+from runner.playbook.files import read_input_file
 from runner.serve.budget import Budget, PacedTransport
 
 __all__ = ["Session", "write_token_file"]
@@ -37,7 +38,9 @@ log = logging.getLogger("runner.serve")
 
 def write_token_file(path: Path, token: str) -> None:
     """Replace ``path`` with ``token`` atomically: a reader sees the old or the new token,
-    never half of one, and the file is never readable by others (0600 from creation)."""
+    never half of one, and the file is never readable by others (0600 from creation).
+    A symlinked token file is updated where it lives (the link stays a link)."""
+    path = path.resolve()
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         os.fchmod(handle, 0o600)
@@ -77,6 +80,7 @@ class Session:
     ) -> None:
         self.url = url
         self.token_file = token_file
+        self._on_disk = token  # what the token file held when serve read it
         self.transport = PacedTransport(budget, transport)
         self.http = httpx.AsyncClient(transport=self.transport, timeout=request_timeout)
         # the keeper's own client shares the pool; its token is the session's current one
@@ -121,6 +125,16 @@ class Session:
     def start(self) -> None:
         if self.expires_at is None:
             return  # unlimited (or unreadable): nothing to renew
+        if self.token_file is not None and not os.access(self.token_file.resolve().parent, os.W_OK):
+            log.error(
+                "the session token of %s expires at %s and its renewals cannot be written "
+                "back: the directory of %s is not writable (serve keeps the renewed token in "
+                "memory; a restart after expiry would need a new token)",
+                self.url,
+                time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.expires_at)),
+                self.token_file,
+                extra={"fields": {"event": "token_file_not_writable"}},
+            )
         if self.token_file is None:
             log.warning(
                 "the session token of %s expires at %s and came from the environment: "
@@ -170,15 +184,15 @@ class Session:
         self.renewal_error = None
         self._read_claims()
         if self.token_file is not None:
-            try:
-                write_token_file(self.token_file, renewed.token.get_secret_value())
-            except OSError as error:
-                log.error(
-                    "the renewed session token could not be written to %s (%s); a restart "
-                    "would start from the old one",
-                    self.token_file,
-                    error.strerror,
-                )
+            problem = self._write_back(self.token_file, renewed.token.get_secret_value())
+            if problem is not None:
+                # the renewal worked and the token is kept in memory, but the file does not
+                # hold it: as loud as a failed renewal (log, /status, metric)
+                self.renewal_error = problem
+                log.error("%s", problem, extra={"fields": {"event": "token_write_failed"}})
+                if self._on_renewal is not None:
+                    self._on_renewal("write_failed")
+                return
         log.info(
             "session renewed (renewal %d), token valid until %s",
             renewed.renewal_count,
@@ -186,6 +200,33 @@ class Session:
         )
         if self._on_renewal is not None:
             self._on_renewal("ok")
+
+    def _write_back(self, path: Path, token: str) -> str | None:
+        """Write the renewed ``token`` to ``path`` unless someone else changed the file
+        since serve read it (an operator's new token must not be overwritten with the
+        renewal of the old session); what went wrong, or None."""
+        try:
+            current: str | None = read_input_file(path).decode("utf-8-sig").strip()
+        except FileNotFoundError:
+            current = None  # gone: written again
+        except (OSError, UnicodeDecodeError):
+            current = self._on_disk  # unreadable now: the write says what is wrong
+        if current is not None and current != self._on_disk:
+            return (
+                f"renewed, but the token file {path} was changed since serve read it: it is "
+                "left as it is (SIGHUP makes serve use the token in it); serve keeps the "
+                "renewed token in memory until then"
+            )
+        try:
+            write_token_file(path, token)
+        except OSError as error:
+            return (
+                f"renewed, but the new token could not be written to {path} "
+                f"({error.strerror or error}); serve keeps it in memory, a restart would "
+                "start from the old token"
+            )
+        self._on_disk = token
+        return None
 
     async def close(self) -> None:
         if self._task is not None:

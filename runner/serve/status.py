@@ -64,6 +64,7 @@ def serve_status(serve: Any) -> dict[str, Any]:
                     "url": session.url,
                     "expires_at": _iso(session.expires_at) if session.expires_at else None,
                     "renewal_error": session.renewal_error,
+                    "token_refused": session.transport.refused,
                 }
                 for session in serve.sessions.values()
             ],
@@ -130,6 +131,11 @@ def render_status(status: dict[str, Any]) -> str:
             + (" — OVERLOADED: runs start late" if serve["overloaded"] else "")
         )
         for session in serve["sessions"]:
+            if session.get("token_refused"):
+                lines.append(
+                    f"  SESSION TOKEN REFUSED by {session['url']}: {session['token_refused']}; "
+                    "every run of it fails until the token is replaced"
+                )
             if session["renewal_error"]:
                 lines.append(f"  SESSION RENEWAL FAILING for {session['url']}: ")
                 lines[-1] += f"{session['renewal_error']} (expires {session['expires_at']})"

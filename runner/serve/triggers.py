@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
+from collections import deque
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -96,13 +98,25 @@ def jitter_delay(schedule: Schedule, playbook: str, slot: datetime) -> float:
 def slots_between(
     trigger: BaseTrigger, after: datetime, until: datetime, limit: int = 10_000
 ) -> list[datetime]:
-    """Nominal slots in (after, until], oldest first, at most ``limit`` of the newest."""
-    found: list[datetime] = []
+    """Nominal slots in (after, until], oldest first, at most ``limit`` of the newest.
+
+    A long downtime of a frequent schedule is millions of slots (a year of a 1 s interval,
+    half a million of an every-minute cron: seconds to walk, gigabytes to keep). So the
+    walk starts ``limit`` of the schedule's shortest gaps (among its first slots) before
+    ``until``, and keeps only the newest ``limit``: at most about ``limit`` steps. Slots
+    before that are not returned (the caller compares with the first slot after ``after``).
+    """
+    upcoming = next_slots(trigger, after, 32)
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(upcoming)]
+    if gaps:
+        earliest = until.timestamp() - min(gaps) * (limit + 1)
+        after = max(after, datetime.fromtimestamp(earliest, UTC))
+    found: deque[datetime] = deque(maxlen=limit)
     moment = after.astimezone(UTC) + _TICK
     while True:
         fire = trigger.get_next_fire_time(None, moment)
         if fire is None or fire > until:
-            return found[-limit:]
+            return list(found)
         found.append(fire.astimezone(UTC))
         moment = fire.astimezone(UTC) + _TICK
 

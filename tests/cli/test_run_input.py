@@ -55,6 +55,29 @@ def test_a_daemon_url_that_names_no_daemon_is_a_usage_error(
     assert TOKEN[9:] not in out
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://bob:hunter2pass@127.0.0.1:3100",
+        "https://hunter2pass@daemon.example",
+        "http://bob:hunter2pass@",  # no host either: refused without quoting it
+    ],
+)
+@pytest.mark.parametrize("where", ["--daemon-url", "WAIAAS_URL"])
+def test_a_daemon_url_with_credentials_is_refused_and_never_quoted(
+    tmp_path: Path, url: str, where: str
+) -> None:
+    """Reproduction: serve --daemon-url http://bob:hunter2pass@127.0.0.1:PORT sent Basic
+    auth instead of the token (every run 401) and /status showed the password."""
+    if where == "WAIAAS_URL":
+        code, out = run([], tmp_path, env={"WAIAAS_URL": url})
+    else:
+        code, out = run(["--daemon-url", url], tmp_path)
+    assert code == 2, out
+    assert "carries credentials" in out or "(not shown: it has an @)" in out
+    assert "hunter2pass" not in out
+
+
 @pytest.mark.parametrize("run_id", ["a/b", "", " x", "x y", "../x", "-x", "x" * 129, "é"])
 def test_a_run_id_that_would_make_send_keys_ambiguous_is_refused(
     tmp_path: Path, run_id: str

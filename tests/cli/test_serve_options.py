@@ -3,13 +3,16 @@ regex \\d would also take '1_0', Arabic-Indic or full-width digits."""
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from runner.cli import main
+from runner.ledger.slots import SlotLog
 from runner.playbook.durations import DurationError, parse_duration
+from tests.exactly_once.conftest import playbook_text
 
 
 @pytest.mark.parametrize(
@@ -57,3 +60,31 @@ def test_a_duration_of_no_time_is_a_usage_error(command: list[str], tmp_path: Pa
     result = CliRunner().invoke(main, [command[0], str(book), *command[1:]])
     assert result.exit_code == 2, result.output
     assert "no time at all" in result.output
+
+
+def test_a_busy_http_port_stops_serve_before_any_run(tmp_path: Path) -> None:
+    """Reproduction: serve --http on a port already taken loaded and scheduled the
+    playbooks, fired (and recorded) slots, and only then failed to listen (exit 2): runs,
+    and sends, of a serve that was refused."""
+    book = tmp_path / "p.yaml"
+    body = "schedule: { interval: 1s }\nsteps:\n  - id: look\n    balance: { wallet: treasury }\n"
+    book.write_text(playbook_text(body, "p"), encoding="utf-8")
+    state = tmp_path / "ledger.sqlite3"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {"WAIAAS_URL": "http://127.0.0.1:9", "WAIAAS_SESSION_TOKEN": "wai_sess_x"}
+        result = CliRunner().invoke(
+            main,
+            ["serve", str(book), "--state", str(state), "--http", f"127.0.0.1:{port}"],
+            env=env,
+        )
+    assert result.exit_code == 2, result.output
+    assert "--http" in result.output
+    assert "serving 1 playbook" not in result.output
+    log = SlotLog(state)
+    try:
+        assert log.playbooks() == []
+    finally:
+        log.close()

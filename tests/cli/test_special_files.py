@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from runner.cli import main
-from runner.playbook.files import MAX_FILE_BYTES, read_text_file
+from runner.playbook.files import INPUT_FILE_LIMIT, read_input_file
 from tests.exactly_once.conftest import playbook_text
 
 READ = """\
@@ -31,18 +31,18 @@ def fifo(tmp_path: Path) -> Path:
 @pytest.fixture
 def huge(tmp_path: Path) -> Path:
     path = tmp_path / "huge.yaml"
-    path.write_bytes(b"# " + b"x" * MAX_FILE_BYTES + b"\n")
+    path.write_bytes(b"# " + b"x" * INPUT_FILE_LIMIT + b"\n")
     return path
 
 
-def test_read_text_file_refuses_what_is_not_a_regular_small_file(fifo: Path, huge: Path) -> None:
+def test_read_input_file_refuses_what_is_not_a_regular_small_file(fifo: Path, huge: Path) -> None:
     for path, reason in (
         (Path("/dev/zero"), "not a regular file"),
         (fifo, "not a regular"),
         (huge, "larger than"),
     ):
         with pytest.raises(OSError, match=reason):
-            read_text_file(path)
+            read_input_file(path)
 
 
 @pytest.mark.parametrize("command", [["validate"], ["plan"], ["run"], ["test"]])

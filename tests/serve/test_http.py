@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from runner.client import decode_token_claims
 from runner.serve.http import HttpEndpoints
+from runner.serve.status import render_status
 from tests.serve.conftest import SEND, ServeHarness, until, write_playbook
 
 REQUIRED = {
@@ -91,3 +95,36 @@ async def _status_command(*args: str) -> str:
     out, err = await process.communicate()
     assert process.returncode == 0, err.decode()
     return out.decode()
+
+
+async def test_a_revoked_session_is_said_once_and_makes_serve_not_ready(
+    harness: ServeHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Reproduction: the session revoked on the daemon (every answer 401): each fire
+    logged its failed step, but /-/ready stayed 200 (the daemon's /health needs no token)
+    and /status showed nothing wrong with the session: a probe never saw it."""
+    write_playbook(harness.books, "reader", "{ interval: 1s }")
+    serve = await harness.start()
+    endpoints = HttpEndpoints(serve, "127.0.0.1", 0)
+    await endpoints.start()
+    try:
+        await until(lambda: any(s.outcome == "ok" for s in harness.slots("reader")), "a run")
+        caplog.set_level(logging.INFO, logger="runner")
+        harness.sandbox.revoke_session(decode_token_claims(harness.sandbox.token).session_id)
+        await until(
+            lambda: sum(s.outcome == "failed" for s in harness.slots("reader")) >= 2,
+            "two refused runs",
+        )
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{endpoints.port}") as http:
+            ready = await http.get("/-/ready")
+            status = (await http.get("/status")).json()
+        assert ready.status_code == 503
+        assert any("refuses the session token" in p for p in ready.json()["problems"])
+        (session,) = status["serve"]["sessions"]
+        assert session["token_refused"].startswith("HTTP 401")
+        assert "SESSION TOKEN REFUSED" in render_status(status)
+        said = [r for r in caplog.records if "refused the session token" in r.getMessage()]
+        assert len(said) == 1 and said[0].levelno == logging.ERROR  # once, not per run
+        assert all(harness.sandbox.token[12:] not in r.getMessage() for r in caplog.records)
+    finally:
+        await endpoints.close()

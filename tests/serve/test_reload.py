@@ -4,6 +4,17 @@ previous version."""
 
 from __future__ import annotations
 
+import dataclasses
+import errno
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from runner.cli import main
+from runner.serve.catalog import fingerprint_of
 from tests.serve.conftest import ServeHarness, until, write_playbook
 
 
@@ -37,3 +48,122 @@ async def test_watch_reloads_on_a_file_change(harness: ServeHarness) -> None:
     serve = await harness.start(watch_interval=0.1)
     write_playbook(harness.books, "second", "{ interval: 1h }")
     await until(lambda: "second" in serve.states, "the new playbook")
+
+
+async def test_a_renamed_file_is_followed_then_an_invalid_edit_of_it_keeps_the_playbook(
+    harness: ServeHarness,
+) -> None:
+    """Reproduction: mv steady.yaml renamed.yaml; SIGHUP; break renamed.yaml; SIGHUP.
+    The rename was not noticed (same bytes, same name: the entry kept the old path), so
+    the invalid edit of the new file looked like a removal and the playbook was
+    unscheduled instead of keeping its previous version."""
+    old = write_playbook(harness.books, "steady", "{ interval: 1h }")
+    serve = await harness.start()
+    steady_next = serve.next_fire("steady")
+    new = old.rename(harness.books / "renamed.yaml")
+    serve.reload()
+    assert serve.states["steady"].entry.path == new
+    new.write_text("version: 1\nname: steady\nsteps: [\n")
+    serve.reload()
+    assert not serve.states["steady"].removed
+    assert serve.next_fire("steady") == steady_next
+    assert str(new) in serve.invalid
+
+
+async def test_an_invalid_edit_is_not_replaced_by_a_duplicate_of_the_same_name(
+    harness: ServeHarness,
+) -> None:
+    """Reproduction: a.yaml and b.yaml both name 'twin' (b.yaml reported as a duplicate);
+    an invalid edit of a.yaml made b.yaml's version the scheduled 'twin' without a word,
+    instead of keeping a.yaml's previous version."""
+    first = write_playbook(harness.books, "twin", "{ interval: 1h }")
+    first = first.rename(harness.books / "a.yaml")
+    other = write_playbook(harness.books, "twin", "{ interval: 30m }")
+    other = other.rename(harness.books / "b.yaml")
+    serve = await harness.start()
+    assert serve.states["twin"].entry.path == first
+    assert str(other) in serve.invalid
+    first.write_text("version: 1\nname: twin\nsteps: [\n")
+    serve.reload()
+    assert serve.states["twin"].entry.path == first  # the previous version of a.yaml
+    assert str(first) in serve.invalid
+    assert "already used by" in serve.invalid[str(other)]
+
+
+def test_watch_sees_a_same_size_edit_whose_mtime_was_set_back(tmp_path: Path) -> None:
+    """Reproduction: an edit of the same size with the old mtime put back (`rsync -a`,
+    `cp -p` of a changed file): --watch compared path, mtime and size only and never
+    reloaded. The change time and inode are compared too; no file's text is read."""
+    path = write_playbook(tmp_path, "steady", "{ interval: 1h }")
+    before = path.stat()
+    seen = fingerprint_of([tmp_path])
+    path.write_text(path.read_text().replace("interval: 1h", "interval: 2h"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+    assert fingerprint_of([tmp_path]) != seen
+
+
+async def test_an_unreadable_directory_is_reported_and_its_playbooks_stay(
+    harness: ServeHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reproduction: chmod 000 books/team (a deploy half done, a wrong owner); SIGHUP.
+    The walk (Path.rglob) skipped the directory without a word, so its playbooks looked
+    removed and were unscheduled; validate said 'valid' for what it could see."""
+    team = harness.books / "team"
+    team.mkdir()
+    write_playbook(team, "payroll", "{ interval: 1h }")
+    serve = await harness.start()
+    payroll_next = serve.next_fire("payroll")
+    real_scandir = os.scandir
+
+    def unreadable(path: Any = ".") -> Any:
+        if Path(path) == team:
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", unreadable)
+    serve.reload()
+    assert not serve.states["payroll"].removed
+    assert serve.next_fire("payroll") == payroll_next
+    assert "Permission denied" in serve.invalid[str(team)]
+    result = CliRunner().invoke(main, ["validate", str(harness.books)])
+    assert result.exit_code == 2
+    assert f"{team}: cannot read the directory: Permission denied" in result.output
+
+
+async def test_a_slot_queued_behind_a_removed_playbooks_run_is_recorded_as_removed(
+    harness: ServeHarness,
+) -> None:
+    """Reproduction: overlap: queue, a slot queued behind the run in flight, the file
+    removed and reloaded: the queued slot was recorded 'shutdown: serve stopped before it
+    could start' while serve went on running."""
+    gone = write_playbook(harness.books, "gone", "{ interval: 1s, overlap: queue }")
+    harness.sandbox.add_fault("GET /v1/wallet/balance latency=2.5 times=1")
+    serve = await harness.start()
+    await until(lambda: serve.states["gone"].queued is not None, "a slot queued")
+    gone.unlink()
+    serve.reload()
+    await until(lambda: "gone" not in serve.states, "the run in flight ended")
+    reasons = [s.reason or "" for s in harness.slots("gone") if s.outcome == "skipped"]
+    assert any(reason.startswith("removed:") for reason in reasons), reasons
+    assert not any(reason.startswith("shutdown") for reason in reasons), reasons
+
+
+async def test_sighup_follows_a_new_token_in_the_token_file(harness: ServeHarness) -> None:
+    """Reproduction: a new token written into --token-file, then SIGHUP: unchanged
+    playbooks kept the old session (only edited playbooks were resolved again), so the
+    new token was used only after a restart."""
+    token_file = harness.tmp_path / "token"
+    token_file.write_text(harness.sandbox.token + "\n")
+    write_playbook(harness.books, "steady", "{ interval: 1h }")
+    launch = dataclasses.replace(harness.options().launch, token_file=token_file)
+    serve = await harness.start(launch=launch)
+    before = serve.states["steady"].session
+    _, fresh = harness.sandbox.create_session()
+    token_file.write_text(fresh + "\n")
+    serve.reload()
+    assert serve.states["steady"].session is not before
+    assert serve.states["steady"].session.token == fresh
+    serve.reload()  # nothing changed: the same session stays
+    assert serve.states["steady"].session.token == fresh
+    assert len({id(s) for s in serve.sessions.values()}) == 2

@@ -192,3 +192,32 @@ def test_sighup_with_an_invalid_edit_keeps_the_old_schedule(tmp_path: Path) -> N
         code, lines = serve.stop()
     assert code == 0
     assert any("invalid playbook" in line["message"] for line in lines)
+
+
+def test_sighup_during_start_up_does_not_kill_serve(tmp_path: Path) -> None:
+    """Reproduction: `systemctl reload` (SIGHUP) within the first second of a start,
+    while serve was still importing and opening the ledger: the default action killed it
+    (exit 129, nothing drained, nothing said). SIGHUP is ignored from the moment the
+    command is chosen until serve's own handler takes over."""
+    with serving(tmp_path) as serve:
+        serve.write("reader", "{ interval: 1h }", READ)
+        process = serve.start()
+        # from the moment the interpreter runs our code (the command chosen: before that
+        # is Python's own start-up), while serve imports, opens the ledger, loads
+        wait_until(lambda: _ignores_sighup(process.pid), "the serve command chosen", 30)
+        for _ in range(5):  # a storm
+            process.send_signal(signal.SIGHUP)
+            time.sleep(0.05)
+        wait_until(lambda: process.poll() is not None or serve.up(), "serve answers", 30)
+        assert process.poll() is None, f"serve died with {process.returncode}"
+        serve.write("second", "{ interval: 1h }", READ)
+        process.send_signal(signal.SIGHUP)  # and once up, a reload is a reload
+        wait_until(lambda: len(serve.status()["playbooks"]) == 2, "the reload", 30)
+        code, _ = serve.stop()
+    assert code == 0
+
+
+def _ignores_sighup(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status").read_text()
+    ignored = next(line for line in status.splitlines() if line.startswith("SigIgn:"))
+    return bool(int(ignored.split()[1], 16) & (1 << (signal.SIGHUP - 1)))

@@ -4,10 +4,15 @@ APScheduler's triggers are driven directly with an injected ``now``."""
 from __future__ import annotations
 
 import itertools
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from runner.ledger.slots import SlotRecord
 from runner.playbook.schedule import Schedule
+from runner.serve.recovery import MISSED_LIMIT, plan_recovery
 from runner.serve.triggers import (
     build_trigger,
     dst_warnings,
@@ -132,3 +137,41 @@ def test_validate_warns_about_a_cron_time_in_a_dst_overlap(tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     assert "warning: schedule: cron '30 3 * * *'" in result.output
     assert "DST overlap" in result.output
+
+
+@pytest.mark.parametrize(
+    ("schedule", "gap"),
+    [
+        ({"interval": "1s", "catchup_window": "366d"}, 1),
+        ({"cron": "* * * * *", "catchup_window": "366d"}, 60),
+    ],
+)
+def test_a_year_of_downtime_of_a_frequent_schedule_is_planned_quickly(
+    schedule: dict[str, str], gap: int
+) -> None:
+    """Reproduction: the last slot a year ago, `interval: 1s` with `catchup_window: 366d`:
+    start-up walked (and kept) 31 million slots before serving, minutes and gigabytes; an
+    every-minute cron took 13 s per playbook. Now the walk is bounded by the limit of
+    slots recorded one by one, and the rest are summed up (`older`)."""
+    now = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
+    plan = Schedule.model_validate(schedule | {"missed": "skip"})
+    latest = SlotRecord("p", (now - timedelta(days=400)).timestamp(), None, "ok", None, None, 0, 0)
+    began = time.perf_counter()
+    recovery = plan_recovery(plan, build_trigger(plan), latest, None, now)
+    assert time.perf_counter() - began < 2.0
+    assert len(recovery.skipped) + len(recovery.due) == MISSED_LIMIT
+    assert recovery.older  # the rest are summed up in the log
+    newest = (recovery.due or recovery.skipped)[-1]
+    assert now - newest <= timedelta(seconds=gap)
+    assert all(
+        later - earlier == timedelta(seconds=gap)
+        for earlier, later in itertools.pairwise(recovery.skipped)
+    )
+
+
+def test_a_sparse_cron_keeps_every_missed_slot_of_its_window() -> None:
+    now = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
+    plan = Schedule.model_validate({"cron": "0 3 * * *", "catchup_window": "366d"})
+    latest = SlotRecord("p", (now - timedelta(days=30)).timestamp(), None, "ok", None, None, 0, 0)
+    recovery = plan_recovery(plan, build_trigger(plan), latest, None, now)
+    assert len(recovery.skipped) == 30 and not recovery.older
