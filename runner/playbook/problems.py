@@ -140,7 +140,11 @@ def _diagnostic(
         hint = did_you_mean(key, _keys_of(model)) if model else ""
         return source.diagnostic(path, f"unknown key {key!r}{hint}", at_key=True)
     if kind == "step_kind":
-        return source.diagnostic(path, _step_kind_message(value))
+        message, key = _step_kind_problem(value)
+        if key is not None:  # at the mistyped key, not at the step's first line
+            where = source.position((*path, key), at_key=True)
+            return Diagnostic(source.file, where.line, where.column, path, message)
+        return source.diagnostic(path, message)
     if kind in _EXPECTED:
         hint = _yaml_hint(source, path, value, always=True)
         message = f"expected {_EXPECTED[kind]}, got {describe_type(value)}{hint}"
@@ -174,17 +178,23 @@ def _diagnostic(
     return source.diagnostic(path, message, offset=offset if isinstance(offset, int) else None)
 
 
-def _step_kind_message(value: Any) -> str:
+def _step_kind_problem(value: Any) -> tuple[str, str | None]:
+    """The message, and the key it is about (a mistyped kind) when there is one."""
     kinds = ", ".join(STEP_KINDS)
     if not isinstance(value, dict):
-        return f"expected a step mapping with one kind key ({kinds}), got {describe_type(value)}"
+        message = f"expected a step mapping with one kind key ({kinds}), got {describe_type(value)}"
+        return message, None
     common = _keys_of(StepModel)
     unknown = [key for key in value if key not in common]
     for key in unknown:
         hint = did_you_mean(str(key), list(STEP_KINDS))
         if hint:
-            return f"unknown step kind {key!r}{hint}"
-    return f"a step needs one kind key: {kinds}"
+            return f"unknown step kind {key!r}{hint}", str(key)
+    if len(unknown) == 1:
+        return f"unknown step kind {unknown[0]!r}; a step needs one kind key: {kinds}", str(
+            unknown[0]
+        )
+    return f"a step needs one kind key: {kinds}", None
 
 
 def _yaml_hint(source: SourceMap, path: KeyPath, value: Any, *, always: bool) -> str:

@@ -526,3 +526,27 @@ def test_broken_playbook_reports_exact_problems(body: str, expected: list[str]) 
 
 def test_corpus_is_large_enough() -> None:
     assert len(CASES) >= 40
+
+
+# found by the recipe mutations (tests/playbook/test_recipe_mutations.py): each at the line
+# where the mistake is, not at the step's first line or at a later use
+LOCATED_AT_THE_MISTAKE = [
+    (
+        "steps:\n  - id: b\n    name: read\n    balnce: {wallet: main}\n",
+        ["p.yaml:10:5: steps[0]: unknown step kind 'balnce' (did you mean 'balance'?)"],
+    ),
+    (
+        "steps:\n  - id: b\n    frobnicate: {wallet: main}\n",
+        [
+            "p.yaml:9:5: steps[0]: unknown step kind 'frobnicate'; a step needs one kind key: "
+            "balance, assets, send, wait, pending, transactions, assert, notify, log"
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), LOCATED_AT_THE_MISTAKE)
+def test_located_at_the_mistake(body: str, expected: list[str]) -> None:
+    with pytest.raises(PlaybookError) as caught:
+        load_playbook_text(HEAD + body, "p.yaml")
+    assert [d.format() for d in caught.value.diagnostics] == expected
