@@ -5,6 +5,7 @@ Runs after the models validated; every problem becomes a located diagnostic.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,14 @@ _TEXTUAL = ("string", "any", "null")
 class _Problem:
     message: str
     offset: int
+
+
+def _reads_clock(expression: Expression) -> bool:
+    """Whether the expression calls now(): its value changes from run to run."""
+    return any(
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "now"
+        for node in ast.walk(expression.tree)
+    )
 
 
 def check_playbook(facts: Facts, source: SourceMap) -> list[Diagnostic]:
@@ -213,6 +222,7 @@ class _Checks:
                 if kind.kind not in ("bool", "null", "any"):
                     yield self.located(path, leaf, f"a condition needs true/false, not {a(kind)}")
                 yield from self.static_problems(path, leaf)
+                yield from self.never_true(path, leaf)
                 return
             kind = check_template(leaf, scope)
         except ExpressionError as error:
@@ -242,6 +252,25 @@ class _Checks:
             except (EvaluationError, AmountError) as error:
                 message = str(error).removeprefix(f"{expression.source}: ")
                 yield self.located(path, leaf, message, offset)
+
+    def never_true(self, path: KeyPath, condition: Expression) -> Iterator[Diagnostic]:
+        """An ``if:`` that reads nothing at all and is false: the step is dead (``if: false``,
+        ``1 > 2``, a mistyped comparison must not quietly switch a send off). A condition on
+        vars is a switch a run may flip with --var, so it is left alone."""
+        if path[-1] != "if" or referenced(condition) or _reads_clock(condition):
+            return  # vars can be set per run (--var), so a condition on them is a switch
+        try:
+            value = self.static_value(condition)
+        except (EvaluationError, AmountError):
+            return  # reported by static_problems
+        if value is None or value is False:
+            yield self.located(
+                path,
+                condition,
+                f"this condition is always {'null' if value is None else 'false'} (it reads "
+                "nothing from the run), so the step would never run; remove the step, or make "
+                "the condition read what it depends on (a step, a var, env)",
+            )
 
     def amount_template(
         self, path: KeyPath, leaf: Template, kind: ExprType
@@ -273,10 +302,14 @@ class _Checks:
         Raises EvaluationError when such an expression cannot be computed (e.g. overflow),
         so the problem is reported now rather than in the middle of a run.
         """
-        names = referenced(expression)
-        if not all(root == "vars" and name in self.facts.static_vars for root, name in names):
+        if not self.is_static(expression):
             return None
         return evaluate(expression, EvalContext(self.facts.units, vars=self.facts.static_vars))
+
+    def is_static(self, expression: Expression) -> bool:
+        """Whether the expression reads only literal vars (or nothing), so its value is known."""
+        names = referenced(expression)
+        return all(root == "vars" and name in self.facts.static_vars for root, name in names)
 
     def static_amount(self, value: Any) -> Amount | None:
         """The amount a send field has before any run, if it can be known."""

@@ -22,6 +22,9 @@ from runner.playbook.problems import diagnostics_from_validation
 __all__ = ["load_playbook", "load_playbook_text", "validate_path"]
 
 _YAML11_BOOLEANS = {"yes", "no", "on", "off"}
+# step fields that take true/false (or a condition): YAML 1.1 reads `if: off` as false, YAML
+# 1.2 as text, so only true/false are taken there, as under vars:
+_BOOLEAN_FIELDS = {"if", "assert", "continue_on_error", "allow_zero", "until_empty"}
 
 
 def load_playbook(path: str | Path) -> Playbook:
@@ -90,15 +93,17 @@ def _raw_problems(data: Any, source: SourceMap) -> Iterator[Diagnostic]:
             )
         info = source.scalars.get(path)
         if (
-            len(path) == 2
-            and path[0] == "vars"
+            (
+                (len(path) == 2 and path[0] == "vars")
+                or (path[:1] == ("steps",) and path[-1] in _BOOLEAN_FIELDS)
+            )
             and info is not None
             and info.style is None
             and info.text.lower() in _YAML11_BOOLEANS
         ):
+            fix = "true/false" if path[0] == "steps" else f'true/false, or quote it: "{info.text}"'
             yield source.diagnostic(
                 path,
                 f"YAML reads unquoted {info.text} as "
-                f"{'true or false' if info.tag == 'bool' else 'text'}; "
-                f'write true/false, or quote it: "{info.text}"',
+                f"{'true or false' if info.tag == 'bool' else 'text'}; write {fix}",
             )

@@ -465,3 +465,41 @@ def test_strings_that_are_not_unicode_text_are_refused(body: str, expected: str)
 def test_real_code_points_in_escapes_are_fine() -> None:
     playbook = accepted('steps:\n  - log: "smile \\U0001F600 caf\\u00e9"\n')
     assert playbook.steps[0].log.source == "smile \U0001f600 caf\u00e9"  # type: ignore[union-attr]
+
+
+# found by the recipe mutations: a condition that is a YAML 1.1 boolean word, or that can
+# never be true, switched a step (a send) on or off without a word
+DEAD_OR_AMBIGUOUS_CONDITIONS = [
+    ("steps:\n  - log: hi\n    if: off\n", "p.yaml:9:9: steps[0].if: ~ YAML reads unquoted off"),
+    ("steps:\n  - log: hi\n    if: yes\n", "p.yaml:9:9: steps[0].if: ~ YAML reads unquoted yes"),
+    ("steps:\n  - assert: no\n", "p.yaml:8:13: steps[0].assert: ~ YAML reads unquoted no"),
+    (
+        'steps:\n  - send: {to: other, amount: "1 ETH", allow_zero: on}\n',
+        "p.yaml:8:52: steps[0].send.allow_zero: ~ YAML reads unquoted on",
+    ),
+    (
+        'steps:\n  - send: {to: other, amount: "1 ETH"}\n    if: false\n',
+        "p.yaml:9:9: steps[0].if: ~ always false",
+    ),
+    ("steps:\n  - log: hi\n    if: 1 > 2\n", "p.yaml:9:9: steps[0].if: ~ always false"),
+    ("steps:\n  - log: hi\n    if: not true\n", "p.yaml:9:9: steps[0].if: ~ always false"),
+    ("steps:\n  - log: hi\n    if: \"null\"\n", "p.yaml:9:10: steps[0].if: ~ always null"),
+    (
+        'steps:\n  - log: hi\n    if: amount("1 ETH") > amount("2 ETH")\n',
+        "p.yaml:9:9: steps[0].if: ~ always false",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), DEAD_OR_AMBIGUOUS_CONDITIONS)
+def test_dead_or_ambiguous_conditions_are_errors(body: str, expected: str) -> None:
+    _check(body, expected)
+
+
+@pytest.mark.parametrize(
+    "condition",
+    ["true", "vars.go", "not vars.go", "env.GO == 'yes'", "now() > now()"],
+)
+def test_conditions_a_run_can_flip_are_kept(condition: str) -> None:
+    """A var is a switch (--var go=true), env and the clock change: none of them is dead."""
+    accepted(f"env: {{GO: ''}}\nvars: {{go: false}}\nsteps:\n  - log: hi\n    if: {condition}\n")
