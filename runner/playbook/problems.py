@@ -140,11 +140,11 @@ def _diagnostic(
         hint = did_you_mean(key, _keys_of(model)) if model else ""
         return source.diagnostic(path, f"unknown key {key!r}{hint}", at_key=True)
     if kind == "step_kind":
-        message, key = _step_kind_problem(value)
-        if key is not None:  # at the mistyped key, not at the step's first line
-            where = source.position((*path, key), at_key=True)
-            return Diagnostic(source.file, where.line, where.column, path, message)
-        return source.diagnostic(path, message)
+        problem, mistyped = _step_kind_problem(value)
+        if mistyped is not None:  # at the mistyped key, not at the step's first line
+            where = source.position((*path, mistyped), at_key=True)
+            return Diagnostic(source.file, where.line, where.column, path, problem)
+        return source.diagnostic(path, problem)
     if kind in _EXPECTED:
         hint = _yaml_hint(source, path, value, always=True)
         message = f"expected {_EXPECTED[kind]}, got {describe_type(value)}{hint}"
