@@ -20,6 +20,7 @@ from runner.playbook.facts import Facts, referenced, walk
 from runner.playbook.loader import SourceMap
 from runner.playbook.typecheck import Scope, StepInfo, check_expression, check_template
 from runner.playbook.values import Value
+from runner.secrets import url_secret
 
 __all__ = ["check_playbook"]
 
@@ -32,6 +33,7 @@ _ROOTS = {
     "steps": frozenset({"env", "vars", "run", "steps"}),
 }
 _TEXTUAL = ("string", "any", "null")
+_RUNTIME = "\x00"  # stands for the parts of a text that only a run knows
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class _Checks:
                 yield self.source.diagnostic(path, leaf.message, offset=leaf.offset)
         for index, step in enumerate(self.playbook.steps):
             yield from step.check(("steps", index), self)
+        yield from self.url_secrets()
 
     def diagnostic(self, path: KeyPath, message: str) -> Diagnostic:
         return self.source.diagnostic(path, message)
@@ -199,6 +202,35 @@ class _Checks:
                         "daemon.token, so it never reaches a log, a memo or a message",
                         offset,
                     )
+
+    def url_secrets(self) -> Iterator[Diagnostic]:
+        """Secrets come from the environment or a file, never from the YAML: a daemon or
+        webhook URL that carries a credential (a password, a token in its query, a webhook
+        service's key path) must be a reference, e.g. ``${{ env.ALERT_WEBHOOK }}``."""
+        urls: list[tuple[KeyPath, Template | None]] = [
+            (("daemon", "url"), self.playbook.daemon.url),
+            (("notify", "webhook"), self.playbook.notify.webhook if self.playbook.notify else None),
+        ]
+        for index, step in enumerate(self.playbook.steps):
+            webhook = getattr(getattr(step, "notify", None), "webhook", None)
+            urls.append((("steps", index, "notify", "webhook"), webhook))
+        for path, template in urls:
+            if not isinstance(template, Template):
+                continue
+            try:
+                known = self.static_text(template)
+            except (EvaluationError, AmountError):
+                continue  # reported where the expression is checked
+            written = "".join(p if isinstance(p, str) else _RUNTIME for p in template.parts)
+            found = url_secret(known if known is not None else written, runtime=_RUNTIME)
+            if found is not None:
+                origin = "" if known is None or template.is_static else " (through a var)"
+                yield self.source.diagnostic(
+                    path,
+                    f"the URL carries a secret{origin}: {found}; secrets never belong in the "
+                    'playbook: write it as a reference, e.g. "${{ env.ALERT_WEBHOOK }}", and '
+                    "set the variable outside the file",
+                )
 
     def scope(self, path: KeyPath) -> Scope:
         section = str(path[0])

@@ -483,7 +483,7 @@ DEAD_OR_AMBIGUOUS_CONDITIONS = [
     ),
     ("steps:\n  - log: hi\n    if: 1 > 2\n", "p.yaml:9:9: steps[0].if: ~ always false"),
     ("steps:\n  - log: hi\n    if: not true\n", "p.yaml:9:9: steps[0].if: ~ always false"),
-    ("steps:\n  - log: hi\n    if: \"null\"\n", "p.yaml:9:10: steps[0].if: ~ always null"),
+    ('steps:\n  - log: hi\n    if: "null"\n', "p.yaml:9:10: steps[0].if: ~ always null"),
     (
         'steps:\n  - log: hi\n    if: amount("1 ETH") > amount("2 ETH")\n',
         "p.yaml:9:9: steps[0].if: ~ always false",
@@ -503,3 +503,52 @@ def test_dead_or_ambiguous_conditions_are_errors(body: str, expected: str) -> No
 def test_conditions_a_run_can_flip_are_kept(condition: str) -> None:
     """A var is a switch (--var go=true), env and the clock change: none of them is dead."""
     accepted(f"env: {{GO: ''}}\nvars: {{go: false}}\nsteps:\n  - log: hi\n    if: {condition}\n")
+
+
+# found by the recipe mutations: a webhook (or daemon) URL with its secret written in the
+# playbook validated, so the secret went into git with the file
+SLACK = "https://hooks.slack.com/services/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"
+SECRET_URLS = [
+    (
+        f'notify: {{webhook: "{SLACK}"}}\nsteps:\n  - log: hi\n',
+        "p.yaml:7:19: notify.webhook: ~ hooks.slack.com",
+    ),
+    (
+        'notify: {webhook: "https://ops:hunter2@alerts.example.com/x"}\nsteps:\n  - log: hi\n',
+        "p.yaml:7:19: notify.webhook: ~ credentials before the host",
+    ),
+    (
+        'steps:\n  - notify: {message: hi, webhook: "https://a.example.com/h?api_key=abc"}\n',
+        "p.yaml:8:36: steps[0].notify.webhook: ~ a query parameter api_key=",
+    ),
+    (
+        f'vars: {{hook: "{SLACK}"}}\nnotify: {{webhook: "${{{{ vars.hook }}}}"}}\nsteps:\n  - log: hi\n',
+        "p.yaml:8:19: notify.webhook: ~ secret (through a var)",
+    ),
+    (
+        'notify: {webhook: "https://x.example.com/hooks/0f5d2a1e-8b7c-4d3a-9e2f-1a2b3c4d5e6f"}\nsteps:\n  - log: hi\n',
+        "p.yaml:7:19: notify.webhook: ~ token-like path segment",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), SECRET_URLS)
+def test_secrets_written_in_urls_are_errors(body: str, expected: str) -> None:
+    _check(body, expected)
+    assert all("hunter2" not in line and "Zx8kQ3" not in line for line in problems(body))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://alerts.example.com/hook",
+        "https://alerts.example.com/hook?channel=ops",
+        "https://hooks.slack.com/services/${{ env.SLACK_PATH }}",
+        "https://alerts.example.com/hook?token=${{ env.HOOK_TOKEN }}",
+        "${{ env.ALERT_WEBHOOK }}",
+    ],
+)
+def test_urls_without_written_secrets_are_fine(url: str) -> None:
+    accepted(
+        f'env: {{SLACK_PATH: "", HOOK_TOKEN: "", ALERT_WEBHOOK: ""}}\nnotify: {{webhook: "{url}"}}\nsteps:\n  - log: hi\n'
+    )
