@@ -552,3 +552,17 @@ def test_urls_without_written_secrets_are_fine(url: str) -> None:
     accepted(
         f'env: {{SLACK_PATH: "", HOOK_TOKEN: "", ALERT_WEBHOOK: ""}}\nnotify: {{webhook: "{url}"}}\nsteps:\n  - log: hi\n'
     )
+
+
+# found by the recipe mutations: recurring-payments.yaml with max_sends_per_run: 2 (its
+# three sends have no if:) validated, and every run stopped after the second payment
+def test_unconditional_sends_past_max_sends_per_run_are_errors() -> None:
+    sends = '  - send: {to: other, amount: "1 ETH"}\n' * 3
+    found = problems("limits: {max_sends_per_run: 2}\nsteps:\n" + sends)
+    assert found == [
+        "p.yaml:10:11: steps[2].send: this is unconditional send 3 of the run, over "
+        "limits.max_sends_per_run (2)"
+    ]
+    # a send with a condition may be the one that does not happen: the engine counts it
+    guarded = sends + "    if: vars.go\n"
+    accepted("vars: {go: true}\nlimits: {max_sends_per_run: 2}\nsteps:\n" + guarded)
