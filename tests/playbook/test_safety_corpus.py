@@ -560,7 +560,7 @@ def test_unconditional_sends_past_max_sends_per_run_are_errors() -> None:
     sends = '  - send: {to: other, amount: "1 ETH"}\n' * 3
     found = problems("limits: {max_sends_per_run: 2}\nsteps:\n" + sends)
     assert found == [
-        "p.yaml:10:11: steps[2].send: this is unconditional send 3 of the run, over "
+        "p.yaml:11:11: steps[2].send: this is unconditional send 3 of the run, over "
         "limits.max_sends_per_run (2)"
     ]
     # a send with a condition may be the one that does not happen: the engine counts it
