@@ -6,13 +6,22 @@ Runs after the models validated; every problem becomes a located diagnostic.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from runner.playbook.addresses import address_problem, checksum_problem
-from runner.playbook.amounts import NATIVE_UNITS, Amount, AmountError, AmountLiteral, RawAmount
-from runner.playbook.diagnostics import Diagnostic, KeyPath, did_you_mean
+from runner.playbook.amounts import (
+    NATIVE_UNITS,
+    Amount,
+    AmountError,
+    AmountLiteral,
+    RawAmount,
+    parse_amount_text,
+)
+from runner.playbook.diagnostics import Diagnostic, KeyPath, did_you_mean, format_key_path
 from runner.playbook.evaluate import EvalContext, EvaluationError, evaluate
 from runner.playbook.expressions import Expression, ExpressionError, Template
 from runner.playbook.exprtypes import STRING, ExprType, a
@@ -34,6 +43,8 @@ _ROOTS = {
 }
 _TEXTUAL = ("string", "any", "null")
 _RUNTIME = "\x00"  # stands for the parts of a text that only a run knows
+_NUMBER = re.compile(r"[0-9][0-9_]*(\.[0-9_]+)?")
+_UNIT = re.compile(r"[0-9][0-9_]*(\.[0-9_]+)? [A-Za-z]+")  # amount-shaped text
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,57 @@ class _Checks:
         }
 
     def run(self) -> Iterator[Diagnostic]:
+        """Every problem, each followed by the same problem at the var it comes from when
+        the field is exactly one ``${{ vars.x }}`` (the mistake is often in the var)."""
+        whole_vars = {
+            path: name
+            for path, leaf in self.leaves()
+            if isinstance(leaf, Template) and (name := self.literal_var(leaf)) is not None
+        }
+        for problem in self.problems():
+            yield problem
+            name = whole_vars.get(problem.path)
+            if name is not None and problem.path[:1] != ("vars",):
+                yield self.at_var(name, problem.path, problem.message)
+
+    def literal_var(self, template: Template) -> str | None:
+        """``x`` when the template is exactly ``${{ vars.x }}`` and vars.x is written as a
+        plain value (not a template)."""
+        whole = template.whole
+        if whole is None:
+            return None
+        source = whole.expression.source.strip()
+        name = source.removeprefix("vars.")
+        if source == name or not self.is_literal_var(name):
+            return None
+        return name
+
+    def is_literal_var(self, name: str) -> bool:
+        value = self.playbook.vars.get(name, "${{")
+        return not (isinstance(value, str) and "${{" in value)
+
+    def at_var(self, name: str, use: KeyPath, message: str) -> Diagnostic:
+        return self.source.diagnostic(
+            ("vars", name), f"read by {format_key_path(use)}: {message}{self.var_hint(name)}"
+        )
+
+    def var_hint(self, name: str) -> str:
+        """What is odd about a var that a problem reads: a number or a number written as
+        text where an amount may be meant, or amount-like text with an unknown unit."""
+        value = self.playbook.vars.get(name)
+        if isinstance(value, bool) or value is None:
+            return ""
+        text = str(value).strip()
+        if isinstance(value, Decimal) or _NUMBER.fullmatch(text):
+            return f'; vars.{name} is the number {text}: an amount has a unit, e.g. "{text} ETH"'
+        try:
+            literal = parse_amount_text(text)
+            self.facts.units.unit(literal.unit)
+        except AmountError as error:
+            return f"; vars.{name} is text, not an amount: {error}" if _UNIT.fullmatch(text) else ""
+        return ""
+
+    def problems(self) -> Iterator[Diagnostic]:
         yield from self.tokens()
         yield from self.step_ids()
         yield from self.wallet_references()
@@ -259,6 +321,10 @@ class _Checks:
             kind = check_template(leaf, scope)
         except ExpressionError as error:
             yield self.located(path, leaf, error.message, error.offset)
+            if path[0] != "vars" and not (isinstance(leaf, Template) and self.literal_var(leaf)):
+                for name in dict.fromkeys(error.blame):
+                    if self.is_literal_var(name):
+                        yield self.at_var(name, path, error.message)
             return
         yield from self.static_problems(path, leaf)
         if path[0] == "vars" and leaf.whole is not None:
