@@ -155,6 +155,7 @@ class _Checks:
         for index, step in enumerate(self.playbook.steps):
             yield from step.check(("steps", index), self)
         yield from self.url_secrets()
+        yield from self.idle_caps()
 
     def diagnostic(self, path: KeyPath, message: str) -> Diagnostic:
         return self.source.diagnostic(path, message)
@@ -264,6 +265,40 @@ class _Checks:
                         "daemon.token, so it never reaches a log, a memo or a message",
                         offset,
                     )
+
+    def sent_symbols(self) -> set[str] | None:
+        """The tokens the playbook's sends move, when every one is known before a run."""
+        symbols: set[str] = set()
+        for index, step in enumerate(self.playbook.steps):
+            if not step.sends:
+                continue
+            path = ("steps", index, step.kind, "amount")
+            amount = self.static_amount(getattr(getattr(step, step.kind), "amount", None))
+            kind = self.amount_type(path)
+            symbol = amount.symbol if amount else (kind.symbol if kind else None)
+            if symbol is None:
+                return None
+            symbols.add(symbol)
+        return symbols
+
+    def idle_caps(self) -> Iterator[Diagnostic]:
+        """A cap on a token that no send moves limits nothing: ``max_per_send: "0.5 SOL"``
+        in a playbook that sends ETH quietly drops the per-send cap on ETH."""
+        sent = self.sent_symbols()
+        if not sent:
+            return
+        moved = ", ".join(sorted(sent))
+        for name, literals in self.playbook.limits.caps().items():
+            for index, literal in enumerate(literals):
+                amount = self.static_amount(literal)
+                if amount is None or amount.symbol in sent:
+                    continue
+                path = ("limits", name) + ((index,) if len(literals) > 1 else ())
+                yield self.source.diagnostic(
+                    path,
+                    f"caps {amount.symbol}, which no send of this playbook moves (they send "
+                    f"{moved}): it would limit nothing; write the cap in {moved}",
+                )
 
     def url_secrets(self) -> Iterator[Diagnostic]:
         """Secrets come from the environment or a file, never from the YAML: a daemon or

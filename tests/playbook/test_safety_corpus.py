@@ -566,3 +566,22 @@ def test_unconditional_sends_past_max_sends_per_run_are_errors() -> None:
     # a send with a condition may be the one that does not happen: the engine counts it
     guarded = sends + "    if: vars.go\n"
     accepted("vars: {go: true}\nlimits: {max_sends_per_run: 2}\nsteps:\n" + guarded)
+
+
+# found by the recipe mutations: keep-agent-funded.yaml with max_per_send: "0.5 SOL"
+# validated; ETH was still capped per day, so the per-send cap on ETH was quietly gone
+def test_a_cap_on_a_token_no_send_moves_is_an_error() -> None:
+    found = problems(
+        'limits: {max_per_send: "0.5 SOL", max_per_day: "2 ETH"}\n'
+        'steps:\n  - send: {to: other, amount: "0.1 ETH"}\n'
+    )
+    assert found == [
+        "p.yaml:7:24: limits.max_per_send: caps SOL, which no send of this playbook moves "
+        "(they send ETH): it would limit nothing; write the cap in ETH"
+    ]
+    # one cap per token, each for a token the playbook sends: nothing to say
+    accepted(
+        'tokens: {USDC: {network: ethereum-sepolia, decimals: 6, address: "0x1c7D4B196Cb0C7B01d743Fbc6116a902379C7238"}}\n'
+        'limits: {max_per_send: ["0.5 ETH", "10 USDC"]}\n'
+        'steps:\n  - send: {to: other, amount: "0.1 ETH"}\n  - send: {to: other, amount: "1 USDC"}\n'
+    )
