@@ -585,3 +585,16 @@ def test_a_cap_on_a_token_no_send_moves_is_an_error() -> None:
         'limits: {max_per_send: ["0.5 ETH", "10 USDC"]}\n'
         'steps:\n  - send: {to: other, amount: "0.1 ETH"}\n  - send: {to: other, amount: "1 USDC"}\n'
     )
+
+
+# found by the recipe mutations: keep-agent-funded.yaml with to: treasury (and treasury in
+# allow_to) validated a send from the treasury to itself
+def test_a_send_to_its_own_wallet_is_an_error() -> None:
+    _check(
+        'steps:\n  - send: {to: main, amount: "1 ETH"}\n',
+        "p.yaml:8:16: steps[0].send.to: ~ the recipient 'main' is the sending wallet itself",
+    )
+    _check(
+        'steps:\n  - send: {from: other, to: other, amount: "1 ETH"}\n',
+        "p.yaml:8:29: steps[0].send.to: ~ is the sending wallet itself",
+    )

@@ -167,6 +167,11 @@ class SendStep(StepModel):
         if recipient is None:
             return
         playbook = checker.facts.playbook
+        sender = self.send.from_ or playbook.daemon.wallet
+        if recipient == sender:
+            yield checker.diagnostic(
+                path, f"the recipient {recipient!r} is the sending wallet itself"
+            )
         allowed = playbook.limits.allow_to
         if allowed is not None and not any(same_address(recipient, entry) for entry in allowed):
             yield checker.diagnostic(path, f"recipient {recipient!r} is not in limits.allow_to")
