@@ -546,6 +546,7 @@ def same_meaning(source: Path) -> dict[str, bytes]:
         "bom": b"\xef\xbb\xbf" + text.encode(),
         "crlf": text.replace("\n", "\r\n").encode(),
         "bom-crlf": b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode(),
+        "cr": text.replace("\n", "\r").encode(),
     }
 
 

@@ -111,3 +111,25 @@ def _problems(text: str) -> list[str]:
     except PlaybookError as error:
         return [problem.format() for problem in error.diagnostics]
     return []
+
+
+@pytest.mark.parametrize("command", ["run", "plan"])
+def test_run_and_plan_refuse_the_mutations_as_validate_does(command: str, tmp_path: Path) -> None:
+    """``run`` and ``plan`` load the playbook the same way: exit 2 with the same located
+    problem, before any daemon is asked (the URL given here has nobody listening)."""
+    environ = {
+        "WAIAAS_SESSION_TOKEN": "wai_sess_not.a.token",
+        "WAIAAS_RUNNER_STATE": str(tmp_path / "ledger.sqlite3"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
+    for source in SHIPPED:
+        for mutation in invalid_mutations(source)[::40]:
+            file = tmp_path / source.name
+            file.write_text(mutation.text, encoding="utf-8")
+            args = [command, "--daemon-url", "http://127.0.0.1:9", str(file)]
+            result = CliRunner().invoke(main, args, env=environ)
+            assert result.exit_code == 2, (mutation.id, result.output)
+            lines = {int(found["line"]) for found in LOCATED.finditer(result.output)}
+            assert lines & mutation.lines, (mutation.id, result.output)
+            assert "Traceback" not in result.output
+            assert not (tmp_path / "ledger.sqlite3").exists(), mutation.id
