@@ -20,7 +20,7 @@ from runner.playbook.loader import SourceMap
 from runner.playbook.models import ENV_NAME_PATTERN
 from runner.playbook.steps import STEP_KINDS, StepModel, kind_of
 
-__all__ = ["diagnostics_from_validation"]
+__all__ = ["diagnostics_from_validation", "keys_around"]
 
 _EXPECTED = {
     "string_type": "text",
@@ -119,6 +119,30 @@ def _as_model(annotation: Any, value: Any) -> type[BaseModel] | None:
 
 def _keys_of(model: type[BaseModel]) -> list[str]:
     return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def keys_around(path: KeyPath, data: Any, root: type[BaseModel]) -> set[str]:
+    """The format's keys a line near the value at ``path`` could mean and that are not
+    written: those of the mapping holding it, of its step (when it is in one) and of the
+    top level."""
+    keys = set(_keys_of(root)) - set(data if isinstance(data, dict) else ())
+    model = _model_at(path[:-1], data, root)
+    holder = _child_at(path[:-1], data)
+    if model is not None:
+        keys |= set(_keys_of(model)) - set(holder if isinstance(holder, dict) else ())
+    if path[:1] == ("steps",) and len(path) > 2:
+        step = _child_at(path[:2], data)
+        keys |= {*_keys_of(StepModel), *STEP_KINDS} - set(step if isinstance(step, dict) else ())
+    return keys
+
+
+def _child_at(path: KeyPath, data: Any) -> Any:
+    current = data
+    for part in path:
+        if not _has(current, part):
+            return None
+        current = _child(current, part)
+    return current
 
 
 def _diagnostic(

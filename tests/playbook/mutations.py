@@ -379,6 +379,33 @@ class _Generator:
                 )
                 break  # one per file: the parser stops at the first
 
+    def swallowed_keys(self) -> Iterator[Mutation]:
+        """The key after a ``>``/``|`` block indented like the block's text: it becomes
+        text, and the key is gone (a schedule, a webhook)."""
+        lines = self.text.split("\n")
+        for block in self.sites:
+            if not (isinstance(block.node, ScalarNode) and block.node.style in ("|", ">")):
+                continue
+            content = [
+                line for line in lines[block.line : block.node.end_mark.line] if line.strip()
+            ]
+            indent = min((len(line) - len(line.lstrip(" ")) for line in content), default=0)
+            after = block.node.end_mark.line  # 0-based: the line the block ends before
+            for number in range(after, len(lines)):
+                line = lines[number]
+                if not line.strip() or line.lstrip().startswith("#"):
+                    continue
+                is_key = re.match(r"\s*(- )?[A-Za-z_]\w*:", line) is not None
+                if is_key and len(line) - len(line.lstrip()) < indent:
+                    changed = [*lines]
+                    changed[number] = " " * indent + line.lstrip()
+                    note = f"{line.strip().split(':')[0]} into {block.path}"
+                    text = "\n".join(changed)
+                    # the parser may notice a line later, where the swallowed entry goes on
+                    lines_near = _lines(number + 1, number + 2)
+                    yield self.mutation("swallowed-key", text, lines_near, note)
+                break
+
     def secrets_in_urls(self) -> Iterator[Mutation]:
         urls = [
             "https://hooks.slack.com/services/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",
@@ -518,6 +545,7 @@ class _Generator:
         yield from self.step_references()
         yield from self.wallet_aliases()
         yield from self.whitespace()
+        yield from self.swallowed_keys()
         yield from self.secrets_in_urls()
         yield from self.bad_cron()
         yield from self.never_true_conditions()

@@ -405,9 +405,9 @@ CASES: list[tuple[str, str, list[str]]] = [
     ),
     (
         "limit_max_per_run",
-        'limits: {max_per_run: "0.5 ETH"}\nsteps:\n  - send: {to: other, amount: "0.3 ETH"}\n  - send: {to: main, amount: "0.3 ETH"}\n',
+        'limits: {max_per_run: "0.5 ETH"}\nsteps:\n  - send: {to: other, amount: "0.3 ETH"}\n  - send: {from: other, to: main, amount: "0.3 ETH"}\n',
         [
-            "p.yaml:10:30: steps[1].send.amount: sends in this run add up to 0.6 ETH, over limits.max_per_run (0.5 ETH)"
+            "p.yaml:10:43: steps[1].send.amount: sends in this run add up to 0.6 ETH, over limits.max_per_run (0.5 ETH)"
         ],
     ),
     (
@@ -575,3 +575,25 @@ def test_located_at_the_mistake(body: str, expected: list[str]) -> None:
     with pytest.raises(PlaybookError) as caught:
         load_playbook_text(HEAD + body, "p.yaml")
     assert [d.format() for d in caught.value.diagnostics] == expected
+
+
+def test_a_key_indented_into_a_text_block_is_an_error() -> None:
+    """Found by the recipe mutations: keep-agent-funded.yaml with `schedule:` indented
+    under `description: >-` validated, without its schedule (serve would skip it)."""
+    text = (
+        "description: >-\n  Tops up.\n  schedule: {interval: 10m}\n"
+        + HEAD.removeprefix("")
+        + "steps:\n  - log: hi\n"
+    )
+    with pytest.raises(PlaybookError) as caught:
+        load_playbook_text(text, "p.yaml")
+    assert [d.format() for d in caught.value.diagnostics] == [
+        "p.yaml:3:3: description: this line is text inside the block above (description: with "
+        "| or >), not the key 'schedule': its indentation put it there; indent it like the "
+        "keys of its mapping"
+    ]
+    # text that merely starts with a word and a colon, or names a key that is written, is text
+    fine = (
+        "description: |\n  Note: tops up.\n  steps: two of them\n" + HEAD + "steps:\n  - log: hi\n"
+    )
+    load_playbook_text(fine, "p.yaml")
