@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Context, Decimal, DecimalException, Inexact, InvalidOperation, Overflow, Rounded
 
 from runner.errors import RunnerError
+from runner.playbook.diagnostics import did_you_mean
 
 __all__ = [
     "AMOUNT_TEXT_PATTERN",
@@ -206,9 +207,7 @@ class UnitTable:
         found = self.units.get(name)
         if found is not None:
             return found
-        folded = {key.casefold(): key for key in self.units}
-        hint = folded.get(name.casefold())
-        suggestion = f" (did you mean {hint!r}?)" if hint else ""
+        suggestion = did_you_mean(name, self.units)  # "eth" -> ETH, "ETHH" -> ETH
         raise AmountError(
             f"unknown unit {name!r}{suggestion}; known units: {', '.join(sorted(self.units))}"
             " (declare other tokens under tokens:)"

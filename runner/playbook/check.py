@@ -5,13 +5,23 @@ Runs after the models validated; every problem becomes a located diagnostic.
 
 from __future__ import annotations
 
+import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from runner.playbook.addresses import address_problem, checksum_problem
-from runner.playbook.amounts import NATIVE_UNITS, Amount, AmountError, AmountLiteral, RawAmount
-from runner.playbook.diagnostics import Diagnostic, KeyPath, did_you_mean
+from runner.playbook.amounts import (
+    NATIVE_UNITS,
+    Amount,
+    AmountError,
+    AmountLiteral,
+    RawAmount,
+    parse_amount_text,
+)
+from runner.playbook.diagnostics import Diagnostic, KeyPath, did_you_mean, format_key_path
 from runner.playbook.evaluate import EvalContext, EvaluationError, evaluate
 from runner.playbook.expressions import Expression, ExpressionError, Template
 from runner.playbook.exprtypes import STRING, ExprType, a
@@ -19,6 +29,7 @@ from runner.playbook.facts import Facts, referenced, walk
 from runner.playbook.loader import SourceMap
 from runner.playbook.typecheck import Scope, StepInfo, check_expression, check_template
 from runner.playbook.values import Value
+from runner.secrets import url_secret
 
 __all__ = ["check_playbook"]
 
@@ -31,12 +42,23 @@ _ROOTS = {
     "steps": frozenset({"env", "vars", "run", "steps"}),
 }
 _TEXTUAL = ("string", "any", "null")
+_RUNTIME = "\x00"  # stands for the parts of a text that only a run knows
+_NUMBER = re.compile(r"[0-9][0-9_]*(\.[0-9_]+)?")
+_UNIT = re.compile(r"[0-9][0-9_]*(\.[0-9_]+)? [A-Za-z]+")  # amount-shaped text
 
 
 @dataclass(frozen=True)
 class _Problem:
     message: str
     offset: int
+
+
+def _reads_clock(expression: Expression) -> bool:
+    """Whether the expression calls now(): its value changes from run to run."""
+    return any(
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "now"
+        for node in ast.walk(expression.tree)
+    )
 
 
 def check_playbook(facts: Facts, source: SourceMap) -> list[Diagnostic]:
@@ -66,6 +88,57 @@ class _Checks:
         }
 
     def run(self) -> Iterator[Diagnostic]:
+        """Every problem, each followed by the same problem at the var it comes from when
+        the field is exactly one ``${{ vars.x }}`` (the mistake is often in the var)."""
+        whole_vars = {
+            path: name
+            for path, leaf in self.leaves()
+            if isinstance(leaf, Template) and (name := self.literal_var(leaf)) is not None
+        }
+        for problem in self.problems():
+            yield problem
+            name = whole_vars.get(problem.path)
+            if name is not None and problem.path[:1] != ("vars",):
+                yield self.at_var(name, problem.path, problem.message)
+
+    def literal_var(self, template: Template) -> str | None:
+        """``x`` when the template is exactly ``${{ vars.x }}`` and vars.x is written as a
+        plain value (not a template)."""
+        whole = template.whole
+        if whole is None:
+            return None
+        source = whole.expression.source.strip()
+        name = source.removeprefix("vars.")
+        if source == name or not self.is_literal_var(name):
+            return None
+        return name
+
+    def is_literal_var(self, name: str) -> bool:
+        value = self.playbook.vars.get(name, "${{")
+        return not (isinstance(value, str) and "${{" in value)
+
+    def at_var(self, name: str, use: KeyPath, message: str) -> Diagnostic:
+        return self.source.diagnostic(
+            ("vars", name), f"read by {format_key_path(use)}: {message}{self.var_hint(name)}"
+        )
+
+    def var_hint(self, name: str) -> str:
+        """What is odd about a var that a problem reads: a number or a number written as
+        text where an amount may be meant, or amount-like text with an unknown unit."""
+        value = self.playbook.vars.get(name)
+        if isinstance(value, bool) or value is None:
+            return ""
+        text = str(value).strip()
+        if isinstance(value, Decimal) or _NUMBER.fullmatch(text):
+            return f'; vars.{name} is the number {text}: an amount has a unit, e.g. "{text} ETH"'
+        try:
+            literal = parse_amount_text(text)
+            self.facts.units.unit(literal.unit)
+        except AmountError as error:
+            return f"; vars.{name} is text, not an amount: {error}" if _UNIT.fullmatch(text) else ""
+        return ""
+
+    def problems(self) -> Iterator[Diagnostic]:
         yield from self.tokens()
         yield from self.step_ids()
         yield from self.wallet_references()
@@ -81,6 +154,8 @@ class _Checks:
                 yield self.source.diagnostic(path, leaf.message, offset=leaf.offset)
         for index, step in enumerate(self.playbook.steps):
             yield from step.check(("steps", index), self)
+        yield from self.url_secrets()
+        yield from self.idle_caps()
 
     def diagnostic(self, path: KeyPath, message: str) -> Diagnostic:
         return self.source.diagnostic(path, message)
@@ -191,6 +266,69 @@ class _Checks:
                         offset,
                     )
 
+    def sent_symbols(self) -> set[str] | None:
+        """The tokens the playbook's sends move, when every one is known before a run."""
+        symbols: set[str] = set()
+        for index, step in enumerate(self.playbook.steps):
+            if not step.sends:
+                continue
+            path = ("steps", index, step.kind, "amount")
+            amount = self.static_amount(getattr(getattr(step, step.kind), "amount", None))
+            kind = self.amount_type(path)
+            symbol = amount.symbol if amount else (kind.symbol if kind else None)
+            if symbol is None:
+                return None
+            symbols.add(symbol)
+        return symbols
+
+    def idle_caps(self) -> Iterator[Diagnostic]:
+        """A cap on a token that no send moves limits nothing: ``max_per_send: "0.5 SOL"``
+        in a playbook that sends ETH quietly drops the per-send cap on ETH."""
+        sent = self.sent_symbols()
+        if not sent:
+            return
+        moved = ", ".join(sorted(sent))
+        for name, literals in self.playbook.limits.caps().items():
+            for index, literal in enumerate(literals):
+                amount = self.static_amount(literal)
+                if amount is None or amount.symbol in sent:
+                    continue
+                path = ("limits", name) + ((index,) if len(literals) > 1 else ())
+                yield self.source.diagnostic(
+                    path,
+                    f"caps {amount.symbol}, which no send of this playbook moves (they send "
+                    f"{moved}): it would limit nothing; write the cap in {moved}",
+                )
+
+    def url_secrets(self) -> Iterator[Diagnostic]:
+        """Secrets come from the environment or a file, never from the YAML: a daemon or
+        webhook URL that carries a credential (a password, a token in its query, a webhook
+        service's key path) must be a reference, e.g. ``${{ env.ALERT_WEBHOOK }}``."""
+        urls: list[tuple[KeyPath, Template | None]] = [
+            (("daemon", "url"), self.playbook.daemon.url),
+            (("notify", "webhook"), self.playbook.notify.webhook if self.playbook.notify else None),
+        ]
+        for index, step in enumerate(self.playbook.steps):
+            webhook = getattr(getattr(step, "notify", None), "webhook", None)
+            urls.append((("steps", index, "notify", "webhook"), webhook))
+        for path, template in urls:
+            if not isinstance(template, Template):
+                continue
+            try:
+                known = self.static_text(template)
+            except (EvaluationError, AmountError):
+                continue  # reported where the expression is checked
+            written = "".join(p if isinstance(p, str) else _RUNTIME for p in template.parts)
+            found = url_secret(known if known is not None else written, runtime=_RUNTIME)
+            if found is not None:
+                origin = "" if known is None or template.is_static else " (through a var)"
+                yield self.source.diagnostic(
+                    path,
+                    f"the URL carries a secret{origin}: {found}; secrets never belong in the "
+                    'playbook: write it as a reference, e.g. "${{ env.ALERT_WEBHOOK }}", and '
+                    "set the variable outside the file",
+                )
+
     def scope(self, path: KeyPath) -> Scope:
         section = str(path[0])
         index = path[1] if section == "steps" and isinstance(path[1], int) else None
@@ -213,10 +351,15 @@ class _Checks:
                 if kind.kind not in ("bool", "null", "any"):
                     yield self.located(path, leaf, f"a condition needs true/false, not {a(kind)}")
                 yield from self.static_problems(path, leaf)
+                yield from self.never_true(path, leaf)
                 return
             kind = check_template(leaf, scope)
         except ExpressionError as error:
             yield self.located(path, leaf, error.message, error.offset)
+            if path[0] != "vars" and not (isinstance(leaf, Template) and self.literal_var(leaf)):
+                for name in dict.fromkeys(error.blame):
+                    if self.is_literal_var(name):
+                        yield self.at_var(name, path, error.message)
             return
         yield from self.static_problems(path, leaf)
         if path[0] == "vars" and leaf.whole is not None:
@@ -242,6 +385,25 @@ class _Checks:
             except (EvaluationError, AmountError) as error:
                 message = str(error).removeprefix(f"{expression.source}: ")
                 yield self.located(path, leaf, message, offset)
+
+    def never_true(self, path: KeyPath, condition: Expression) -> Iterator[Diagnostic]:
+        """An ``if:`` that reads nothing at all and is false: the step is dead (``if: false``,
+        ``1 > 2``, a mistyped comparison must not quietly switch a send off). A condition on
+        vars is a switch a run may flip with --var, so it is left alone."""
+        if path[-1] != "if" or referenced(condition) or _reads_clock(condition):
+            return  # vars can be set per run (--var), so a condition on them is a switch
+        try:
+            value = self.static_value(condition)
+        except (EvaluationError, AmountError):
+            return  # reported by static_problems
+        if value is None or value is False:
+            yield self.located(
+                path,
+                condition,
+                f"this condition is always {'null' if value is None else 'false'} (it reads "
+                "nothing from the run), so the step would never run; remove the step, or make "
+                "the condition read what it depends on (a step, a var, env)",
+            )
 
     def amount_template(
         self, path: KeyPath, leaf: Template, kind: ExprType
@@ -273,10 +435,14 @@ class _Checks:
         Raises EvaluationError when such an expression cannot be computed (e.g. overflow),
         so the problem is reported now rather than in the middle of a run.
         """
-        names = referenced(expression)
-        if not all(root == "vars" and name in self.facts.static_vars for root, name in names):
+        if not self.is_static(expression):
             return None
         return evaluate(expression, EvalContext(self.facts.units, vars=self.facts.static_vars))
+
+    def is_static(self, expression: Expression) -> bool:
+        """Whether the expression reads only literal vars (or nothing), so its value is known."""
+        names = referenced(expression)
+        return all(root == "vars" and name in self.facts.static_vars for root, name in names)
 
     def static_amount(self, value: Any) -> Amount | None:
         """The amount a send field has before any run, if it can be known."""

@@ -90,10 +90,13 @@ class ExpressionError(RunnerError, ValueError):
 
     exit_code = ExitCode.INVALID
 
-    def __init__(self, message: str, offset: int = 0) -> None:
+    def __init__(self, message: str, offset: int = 0, blame: tuple[str, ...] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.offset = offset
+        # vars that are operands of the failing operation (a type mismatch): the mistake may
+        # well be where they are written, so the checker reports it there too
+        self.blame = blame
 
 
 def operator_name(op: ast.AST) -> str:

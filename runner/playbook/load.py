@@ -6,6 +6,7 @@ found none, so one broken key does not cause a cascade of follow-up errors.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,15 @@ from runner.playbook.facts import Facts
 from runner.playbook.files import read_input_file
 from runner.playbook.loader import SourceMap, load_yaml
 from runner.playbook.models import Playbook
-from runner.playbook.problems import diagnostics_from_validation
+from runner.playbook.problems import diagnostics_from_validation, keys_around
 
 __all__ = ["load_playbook", "load_playbook_data", "load_playbook_text", "validate_path"]
 
 _YAML11_BOOLEANS = {"yes", "no", "on", "off"}
+_KEY_LINE = re.compile(r"^[ \t]*(?:- )?(?P<key>[A-Za-z_][A-Za-z0-9_]*):(?:[ \t]|$)")
+# step fields that take true/false (or a condition): YAML 1.1 reads `if: off` as false, YAML
+# 1.2 as text, so only true/false are taken there, as under vars:
+_BOOLEAN_FIELDS = {"if", "assert", "continue_on_error", "allow_zero", "until_empty"}
 
 
 def load_playbook(path: str | Path) -> Playbook:
@@ -88,8 +93,29 @@ def _leaves(value: Any, path: KeyPath = ()) -> Iterator[tuple[KeyPath, Any]]:
         yield path, value
 
 
+def _swallowed_keys(data: Any, source: SourceMap) -> Iterator[Diagnostic]:
+    """A key indented into the text of a ``>`` or ``|`` block above it is text, and the
+    key is gone: ``schedule:`` indented under ``description: >-`` left a playbook without
+    its schedule, and validate said nothing."""
+    for path, lines in source.blocks.items():
+        keys = keys_around(path, data, Playbook)
+        for number, line in lines:
+            found = _KEY_LINE.match(line)
+            if found is not None and found["key"] in keys:
+                yield Diagnostic(
+                    source.file,
+                    number,
+                    found.start("key") + 1,
+                    path,
+                    f"this line is text inside the block above ({path[-1]}: with | or >), "
+                    f"not the key {found['key']!r}: its indentation put it there; indent it "
+                    "like the keys of its mapping",
+                )
+
+
 def _raw_problems(data: Any, source: SourceMap) -> Iterator[Diagnostic]:
     """Problems that must be found even where the models would not look (e.g. unknown keys)."""
+    yield from _swallowed_keys(data, source)
     for path, value in _leaves(data):
         if isinstance(value, str) and "wai_sess_" in value:
             yield source.diagnostic(
@@ -99,15 +125,17 @@ def _raw_problems(data: Any, source: SourceMap) -> Iterator[Diagnostic]:
             )
         info = source.scalars.get(path)
         if (
-            len(path) == 2
-            and path[0] == "vars"
+            (
+                (len(path) == 2 and path[0] == "vars")
+                or (path[:1] == ("steps",) and path[-1] in _BOOLEAN_FIELDS)
+            )
             and info is not None
             and info.style is None
             and info.text.lower() in _YAML11_BOOLEANS
         ):
+            fix = "true/false" if path[0] == "steps" else f'true/false, or quote it: "{info.text}"'
             yield source.diagnostic(
                 path,
                 f"YAML reads unquoted {info.text} as "
-                f"{'true or false' if info.tag == 'bool' else 'text'}; "
-                f'write true/false, or quote it: "{info.text}"',
+                f"{'true or false' if info.tag == 'bool' else 'text'}; write {fix}",
             )

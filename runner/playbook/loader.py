@@ -47,6 +47,7 @@ _SCALAR_TAGS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "nul
 _MERGE = f"{_TAG}merge"
 _KEY_TAGS = _SCALAR_TAGS | {BAD_NUMBER_TAG}
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # YAML's line breaks
 _BOOLEANS = {"yes": True, "true": True, "on": True, "no": False, "false": False, "off": False}
 
 
@@ -115,6 +116,9 @@ class SourceMap:
     keys: dict[KeyPath, Position] = field(default_factory=dict)
     values: dict[KeyPath, Position] = field(default_factory=dict)
     scalars: dict[KeyPath, ScalarInfo] = field(default_factory=dict)
+    # block scalars (| and >): their content lines as written, with line numbers, so a
+    # key whose indentation put it inside the text can be found (the value folds them)
+    blocks: dict[KeyPath, list[tuple[int, str]]] = field(default_factory=dict)
 
     def position(self, path: KeyPath, *, at_key: bool = False) -> Position:
         """The value (or key) position of ``path``, or of its nearest located ancestor."""
@@ -155,8 +159,10 @@ def _position(node: Node) -> Position:
 class _Builder:
     """Walks the composed node graph once, building data and recording positions."""
 
-    def __init__(self, source: SourceMap) -> None:
+    def __init__(self, source: SourceMap, text: str = "") -> None:
         self.source = source
+        self.text = text
+        self._lines: list[str] | None = None
         self.nodes = 0
         self.active: set[int] = set()
         self.problems: list[Diagnostic] = []  # reported together once the walk is done
@@ -190,6 +196,15 @@ class _Builder:
         finally:
             self.active.discard(id(node))
 
+    def block_lines(self, node: ScalarNode) -> list[tuple[int, str]]:
+        """The content lines of a block scalar (after its ``|``/``>`` line), numbered."""
+        if self._lines is None:
+            self._lines = _LINE_BREAK.split(self.text)
+        first = node.start_mark.line + 1
+        # the scalar ends at the start of the next line, or inside its last line at the end
+        last = node.end_mark.line if node.end_mark.column > 0 else node.end_mark.line - 1
+        return [(n + 1, self._lines[n]) for n in range(first, min(last + 1, len(self._lines)))]
+
     def check_tag(self, node: Node, expected: set[str]) -> None:
         if node.tag not in expected:
             tag = node.tag.replace(_TAG, "!!")
@@ -206,6 +221,8 @@ class _Builder:
         tag = node.tag.removeprefix(_TAG)
         style = node.style or None  # libyaml writes "" for plain scalars, PyYAML None
         self.source.scalars.setdefault(path, ScalarInfo(text, tag, style))
+        if style in ("|", ">"):
+            self.source.blocks.setdefault(path, self.block_lines(node))
         if tag in ("str", "timestamp"):
             return text
         if tag in ("int", "float"):
@@ -322,7 +339,7 @@ def _load(text: str, file: str, composer: type[Any]) -> tuple[Any, SourceMap]:
         node = loader.get_single_node()
         if node is None:
             raise PlaybookError([Diagnostic(file, 1, 1, (), "empty document: expected a playbook")])
-        builder = _Builder(source)
+        builder = _Builder(source, text)
         data = builder.build(node, ())
     except yaml.YAMLError as error:
         if composer is not PythonComposer:

@@ -20,7 +20,7 @@ from runner.playbook.loader import SourceMap
 from runner.playbook.models import ENV_NAME_PATTERN
 from runner.playbook.steps import STEP_KINDS, StepModel, kind_of
 
-__all__ = ["diagnostics_from_validation"]
+__all__ = ["diagnostics_from_validation", "keys_around"]
 
 _EXPECTED = {
     "string_type": "text",
@@ -121,6 +121,30 @@ def _keys_of(model: type[BaseModel]) -> list[str]:
     return [field.alias or name for name, field in model.model_fields.items()]
 
 
+def keys_around(path: KeyPath, data: Any, root: type[BaseModel]) -> set[str]:
+    """The format's keys a line near the value at ``path`` could mean and that are not
+    written: those of the mapping holding it, of its step (when it is in one) and of the
+    top level."""
+    keys = set(_keys_of(root)) - set(data if isinstance(data, dict) else ())
+    model = _model_at(path[:-1], data, root)
+    holder = _child_at(path[:-1], data)
+    if model is not None:
+        keys |= set(_keys_of(model)) - set(holder if isinstance(holder, dict) else ())
+    if path[:1] == ("steps",) and len(path) > 2:
+        step = _child_at(path[:2], data)
+        keys |= {*_keys_of(StepModel), *STEP_KINDS} - set(step if isinstance(step, dict) else ())
+    return keys
+
+
+def _child_at(path: KeyPath, data: Any) -> Any:
+    current = data
+    for part in path:
+        if not _has(current, part):
+            return None
+        current = _child(current, part)
+    return current
+
+
 def _diagnostic(
     detail: ErrorDetails, data: Any, source: SourceMap, root: type[BaseModel]
 ) -> Diagnostic:
@@ -140,7 +164,11 @@ def _diagnostic(
         hint = did_you_mean(key, _keys_of(model)) if model else ""
         return source.diagnostic(path, f"unknown key {key!r}{hint}", at_key=True)
     if kind == "step_kind":
-        return source.diagnostic(path, _step_kind_message(value))
+        problem, mistyped = _step_kind_problem(value)
+        if mistyped is not None:  # at the mistyped key, not at the step's first line
+            where = source.position((*path, mistyped), at_key=True)
+            return Diagnostic(source.file, where.line, where.column, path, problem)
+        return source.diagnostic(path, problem)
     if kind in _EXPECTED:
         hint = _yaml_hint(source, path, value, always=True)
         message = f"expected {_EXPECTED[kind]}, got {describe_type(value)}{hint}"
@@ -174,17 +202,23 @@ def _diagnostic(
     return source.diagnostic(path, message, offset=offset if isinstance(offset, int) else None)
 
 
-def _step_kind_message(value: Any) -> str:
+def _step_kind_problem(value: Any) -> tuple[str, str | None]:
+    """The message, and the key it is about (a mistyped kind) when there is one."""
     kinds = ", ".join(STEP_KINDS)
     if not isinstance(value, dict):
-        return f"expected a step mapping with one kind key ({kinds}), got {describe_type(value)}"
+        message = f"expected a step mapping with one kind key ({kinds}), got {describe_type(value)}"
+        return message, None
     common = _keys_of(StepModel)
     unknown = [key for key in value if key not in common]
     for key in unknown:
         hint = did_you_mean(str(key), list(STEP_KINDS))
         if hint:
-            return f"unknown step kind {key!r}{hint}"
-    return f"a step needs one kind key: {kinds}"
+            return f"unknown step kind {key!r}{hint}", str(key)
+    if len(unknown) == 1:
+        return f"unknown step kind {unknown[0]!r}; a step needs one kind key: {kinds}", str(
+            unknown[0]
+        )
+    return f"a step needs one kind key: {kinds}", None
 
 
 def _yaml_hint(source: SourceMap, path: KeyPath, value: Any, *, always: bool) -> str:

@@ -76,7 +76,8 @@ def check_template(template: Template, scope: Scope) -> ExprType:
         try:
             kind = check_expression(placeholder.expression, scope)
         except ExpressionError as error:
-            raise ExpressionError(error.message, placeholder.offset + error.offset) from None
+            offset = placeholder.offset + error.offset
+            raise ExpressionError(error.message, offset, error.blame) from None
         if placeholder is whole:
             result = kind
     return result
@@ -86,19 +87,41 @@ def check_expression(expression: Expression, scope: Scope) -> ExprType:
     return _Checker(expression, scope).visit(expression.tree)
 
 
+def _operand_vars(node: ast.AST) -> tuple[str, ...]:
+    """The vars read directly as operands of ``node`` (``vars.floor`` in ``a < vars.floor``)."""
+    if isinstance(node, ast.BinOp):
+        operands: list[ast.expr] = [node.left, node.right]
+    elif isinstance(node, ast.Compare):
+        operands = [node.left, *node.comparators]
+    elif isinstance(node, ast.UnaryOp):
+        operands = [node.operand]
+    elif isinstance(node, ast.Call):
+        operands = list(node.args)
+    else:
+        operands = [node] if isinstance(node, ast.expr) else []
+    return tuple(
+        operand.attr
+        for operand in operands
+        if isinstance(operand, ast.Attribute)
+        and isinstance(operand.value, ast.Name)
+        and operand.value.id == "vars"
+    )
+
+
 class _Checker:
     def __init__(self, expression: Expression, scope: Scope) -> None:
         self.expression = expression
         self.scope = scope
 
-    def fail(self, node: ast.AST, message: str) -> ExpressionError:
-        return ExpressionError(message, self.expression.offset_of(node))
+    def fail(self, node: ast.AST, message: str, *, mismatch: bool = False) -> ExpressionError:
+        blame = _operand_vars(node) if mismatch else ()
+        return ExpressionError(message, self.expression.offset_of(node), blame)
 
     def visit(self, node: ast.expr) -> ExprType:
         try:
             return self.dispatch(node)
         except ExprTypeError as error:
-            raise self.fail(node, str(error)) from None
+            raise self.fail(node, str(error), mismatch=True) from None
 
     def dispatch(self, node: ast.expr) -> ExprType:
         if isinstance(node, ast.Constant):
@@ -124,7 +147,7 @@ class _Checker:
                 try:
                     compare_type(operator_name(op), left, right)
                 except ExprTypeError as error:
-                    raise self.fail(node, str(error)) from None
+                    raise self.fail(node, str(error), mismatch=True) from None
                 left = right
             return BOOL
         if isinstance(node, ast.IfExp):

@@ -10,12 +10,20 @@ from pathlib import Path
 from runner.client import RetryPolicy
 from runner.engine.launch import TOKEN_ENV, LaunchOptions, launch
 from runner.engine.results import RunResult, StepResult
+from runner.engine.scope import parse_var_override
 from runner.errors import ExitCode, LockBusy, UsageError, exit_code_of
-from runner.playbook import Playbook
+from runner.playbook import Facts, Playbook
 from runner.playbook.steps import step_id_of
 
 # what the rest of runner.scenario needs from the engine comes through this module
-__all__ = ["PlaybookRun", "RunRequest", "StepResult", "run_playbook", "step_id_of"]
+__all__ = [
+    "PlaybookRun",
+    "RunRequest",
+    "StepResult",
+    "run_playbook",
+    "step_id_of",
+    "var_override_problem",
+]
 
 # A scenario's faults answer at once or drop the connection; a "hang" or a long "hold"
 # should cost a test seconds, not the 30 s a real daemon gets.
@@ -98,3 +106,15 @@ async def run_playbook(request: RunRequest) -> PlaybookRun:
         code = int(exit_code_of(error))
         return PlaybookRun(None, refused=str(error), refused_code=code, logs=logs)
     return PlaybookRun(result, logs=logs)
+
+
+def var_override_problem(name: str, text: str, facts: Facts) -> str | None:
+    """Why a case's ``vars:`` value would be refused as ``--var name=text`` (None: it is
+    taken), so a test file says so when it loads, not in the middle of a test run."""
+    if name not in facts.static_vars:
+        return None  # a templated var, or one the playbook does not have (said elsewhere)
+    try:
+        parse_var_override(name, text, facts.static_vars[name], facts)
+    except UsageError as error:
+        return str(error).removeprefix(f"--var {name}: ")
+    return None

@@ -4,17 +4,21 @@ need the playbook and the sandbox fixture. Every problem is located (file:line:c
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from runner.playbook import Facts, Playbook, PlaybookError, load_playbook
 from runner.playbook.amounts import AmountError, UnitTable, parse_amount_text
-from runner.playbook.diagnostics import Diagnostic, KeyPath, did_you_mean
+from runner.playbook.diagnostics import Diagnostic, KeyPath, describe_type, did_you_mean
+from runner.playbook.exprtypes import NUMBER, STRING, ExprType, amount_of
 from runner.playbook.files import SCENARIO_SUFFIXES, read_input_file
 from runner.playbook.loader import SourceMap, load_yaml
 from runner.playbook.problems import diagnostics_from_validation
-from runner.scenario.adapter import step_id_of
+from runner.playbook.steps.base import COMMON_OUTPUTS
+from runner.playbook.steps.send import SendStep
+from runner.scenario.adapter import step_id_of, var_override_problem
 from runner.scenario.models import Case, ExpectedStep, SandboxSetup, ScenarioFile
 from runner.scenario.world import SetupError, World, merge_setup, prepare_world
 
@@ -165,12 +169,14 @@ class _Checker:
                 )
 
     def case(self, case: Case, where: KeyPath, units: UnitTable, wallets: list[str]) -> None:
-        for name in case.vars:
+        for name, text in case.vars.items():
             if name not in self.playbook.vars:
                 hint = did_you_mean(name, list(self.playbook.vars))
                 self.problem(
                     (*where, "vars", name), f"the playbook has no var {name!r}{hint}", at_key=True
                 )
+            elif (problem := var_override_problem(name, text, self.facts)) is not None:
+                self.problem((*where, "vars", name), problem)
         expect: KeyPath = (*where, "expect")
         for index, send in enumerate(case.expect.sends):
             try:
@@ -198,7 +204,7 @@ class _Checker:
                 continue
             if isinstance(wanted, ExpectedStep):
                 declared = step.declared_outputs(self.facts)
-                for name in wanted.outputs:
+                for name, value in wanted.outputs.items():
                     if name not in declared:
                         hint = did_you_mean(name, list(declared))
                         self.problem(
@@ -206,6 +212,103 @@ class _Checker:
                             f"step {step_id!r} ({step.kind}) has no output {name!r}{hint}",
                             at_key=True,
                         )
+                    elif (problem := _output_problem(value, declared[name], units)) is not None:
+                        self.problem((*path, "outputs", name), problem)
+                    else:
+                        self.yaml11_boolean((*path, "outputs", name))
+        for index, event in enumerate(case.expect.webhook or []):
+            self.webhook_event(event, (*expect, "webhook", index), units)
+
+    def yaml11_boolean(self, path: KeyPath) -> None:
+        """``sent: yes`` is true to YAML 1.1 and text to YAML 1.2: only true/false are taken,
+        as in playbooks."""
+        written = self.source.scalars.get(path)
+        if written is not None and written.style is None and written.text.lower() in _YAML11:
+            self.problem(
+                path, f"YAML reads unquoted {written.text} as true or false; write true/false"
+            )
+
+    def webhook_event(self, event: dict[str, object], path: KeyPath, units: UnitTable) -> None:
+        """The fields every event has are checked like outputs (a send event also carries
+        its step's outputs, which are left to the comparison)."""
+        kind = event.get("event")
+        if kind is not None and kind not in _EVENTS:
+            hint = did_you_mean(str(kind), _EVENTS)
+            self.problem(
+                (*path, "event"), f"no event is called {kind!r}{hint}; events: {', '.join(_EVENTS)}"
+            )
+        step = event.get("step")
+        if isinstance(step, str) and step not in self.step_ids:
+            hint = did_you_mean(step, list(self.step_ids))
+            self.problem((*path, "step"), f"the playbook has no step {step!r}{hint}")
+        for name, declared in _EVENT_FIELDS.items():
+            if name in event and (problem := _output_problem(event[name], declared, units)):
+                self.problem((*path, name), problem)
+        for name in event:
+            self.yaml11_boolean((*path, name))
+        known = {*_EVENT_FIELDS, *_SEND_EVENT_FIELDS, "event"}
+        for name in event:
+            if name not in known:
+                hint = did_you_mean(name, known)
+                self.problem((*path, name), f"no event has a field {name!r}{hint}", at_key=True)
+
+
+# what the runner posts (engine/run_events.py, the notify step), and the fields of its
+# own that an event has
+_EVENTS = ("send", "failure", "success", "notify")
+_YAML11 = {"yes", "no", "on", "off"}
+_EVENT_FIELDS = {
+    "step": STRING,
+    "exit_code": NUMBER,
+    "amount": amount_of(None),
+    "message": STRING,
+    "reason": STRING,
+    "summary": STRING,
+    "playbook": STRING,
+    "run_id": STRING,
+    "to": STRING,
+    "id": STRING,
+}
+
+
+# a send event also carries the send step's outputs (engine/steps/send.py)
+_SEND_EVENT_FIELDS = {
+    *SendStep.outputs,
+    *COMMON_OUTPUTS,
+    "steps",
+    "from",
+    "to_wallet",
+    "limits",
+}
+
+
+def _output_problem(value: object, declared: ExprType, units: UnitTable) -> str | None:
+    """Why an expected output can never equal what the step gives (None: it can).
+
+    An output of a skipped step is null, so null is always possible. Without this, a typo
+    (``amount: "100 USC"``, ``count: yes``) only showed as a failing case, as if the run
+    had done something else."""
+    if value is None:
+        return None
+    if declared.kind == "amount":
+        if not isinstance(value, str):
+            got = "a number" if isinstance(value, Decimal) else describe_type(value)
+            return f'expected an amount with its unit, e.g. "{value} ETH", got {got}'
+        try:
+            amount = units.resolve(parse_amount_text(value))
+        except AmountError as error:
+            return str(error)
+        if declared.symbol is not None and amount.symbol != declared.symbol:
+            return f"this is an amount of {declared.symbol}, not {amount.symbol}"
+        return None
+    expected = {"number": Decimal, "bool": bool, "string": str}.get(declared.kind)
+    if expected is None or (
+        isinstance(value, expected) and not (expected is Decimal and isinstance(value, bool))
+    ):
+        return None
+    what = {"number": "a number", "bool": "true/false", "string": "text"}[declared.kind]
+    got = "a number" if isinstance(value, Decimal) else describe_type(value)
+    return f"this is {what}, so {got} never matches it"
 
 
 def _token_decimals(playbook: Playbook) -> dict[str, int]:

@@ -153,9 +153,10 @@ async def test_notify_to_nowhere_fails_clearly(
 async def test_if_false_skips_and_continue_on_error_goes_on(engine: Engine) -> None:
     result, _ = await engine.run(
         """
+        vars: { go: false }
         steps:
           - id: skipped
-            if: false
+            if: vars.go
             balance: { wallet: agent }
           - id: tolerated
             continue_on_error: true
@@ -169,7 +170,7 @@ async def test_if_false_skips_and_continue_on_error_goes_on(engine: Engine) -> N
         "tolerated": StepStatus.FAILED,
         "reads_null": StepStatus.OK,
     }
-    assert step(result, "skipped").reason == "if: false is false"
+    assert step(result, "skipped").reason == "if: vars.go is false"
     assert step(result, "tolerated").tolerated
     assert result.exit_code is ExitCode.OK
     assert result.counts() == {"ok": 1, "skipped": 1, "failed": 1, "unknown": 0}

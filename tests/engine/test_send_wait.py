@@ -183,9 +183,10 @@ async def test_wait_for_an_unknown_transaction_fails(engine: Engine) -> None:
 async def test_wait_on_a_skipped_send_says_there_is_nothing(engine: Engine) -> None:
     result, _, _ = await engine.execute(
         """
+        vars: { go: false }
         steps:
           - id: fund
-            if: false
+            if: vars.go
             send: { from: treasury, to: agent, amount: "0.001 ETH" }
           - id: w
             wait: { transaction: "${{ steps.fund.id }}" }

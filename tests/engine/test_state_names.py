@@ -65,14 +65,15 @@ async def test_a_plan_says_would_send_and_never_sent(engine: Engine) -> None:
 async def test_a_skipped_send_says_why(engine: Engine) -> None:
     result, _ = await engine.run(
         """
+        vars: { go: false }
         steps:
           - id: pay
-            if: "false"
+            if: vars.go
             send: { from: treasury, to: agent, amount: "0.001 ETH" }
         """
     )
     pay = step(result, "pay")
-    assert "if: false is false" in text_line(pay)
+    assert "if: vars.go is false" in text_line(pay)
     assert json_event(pay)["output"]["sent"] is None
 
 

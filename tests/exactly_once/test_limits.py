@@ -24,16 +24,18 @@ def _steps(*sends: tuple[str, str]) -> tuple[str, dict[str, str]]:
     """The steps, and the --var values that give them their recipients and amounts.
 
     The amounts arrive as ``--var`` overrides, the way a too-large amount reaches a run:
-    written into the playbook, ``validate`` would already refuse them.
+    written into the playbook, ``validate`` would already refuse them. Each send has a
+    condition for the same reason: unconditional sends past max_sends_per_run are refused
+    by ``validate``, conditional ones are counted by the engine.
     """
-    lines = ["vars:"]
+    lines = ["vars:", "  go: true"]
     variables: dict[str, str] = {}
     for n, (to, amount) in enumerate(sends, 1):
         lines += [f"  to{n}: agent", f'  amount{n}: "0.001 ETH"']
         variables |= {f"to{n}": to, f"amount{n}": amount}
     lines.append("steps:")
     for n in range(1, len(sends) + 1):
-        lines += [f"  - id: send{n}", f"    {SEND.format(n=n)}"]
+        lines += [f"  - id: send{n}", "    if: vars.go", f"    {SEND.format(n=n)}"]
     return "\n".join(lines) + "\n", variables
 
 

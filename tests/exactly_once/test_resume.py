@@ -62,13 +62,14 @@ async def test_token_expiry_then_resume_with_a_new_token_sends_once(
 
 LIMITED = """\
 limits: {limit}
-vars: {{ first: "0.001 ETH", second: "0.001 ETH" }}
+vars: {{ first: "0.001 ETH", second: "0.001 ETH", go: true }}
 steps:
   - id: send1
     send: {{ from: treasury, to: agent, amount: "${{{{ vars.first }}}}" }}
   - id: backlog
     pending: {{ wallet: treasury }}
   - id: send2
+    if: vars.go  # a condition: the engine counts it (validate refuses an unconditional one)
     send: {{ from: treasury, to: agent, amount: "${{{{ vars.second }}}}" }}
 """
 

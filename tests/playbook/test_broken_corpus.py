@@ -415,14 +415,15 @@ CASES: list[tuple[str, str, list[str]]] = [
         "limit_max_per_send_via_var",
         'vars: {top_up: "2 ETH"}\nlimits: {max_per_send: "1 ETH"}\nsteps:\n  - send: {to: other, amount: "${{ vars.top_up }}"}\n',
         [
-            "p.yaml:10:31: steps[0].send.amount: the amount is 2 ETH, over limits.max_per_send (1 ETH)"
+            "p.yaml:7:16: vars.top_up: read by steps[0].send.amount: the amount is 2 ETH, over limits.max_per_send (1 ETH)",
+            "p.yaml:10:31: steps[0].send.amount: the amount is 2 ETH, over limits.max_per_send (1 ETH)",
         ],
     ),
     (
         "limit_max_per_run",
-        'limits: {max_per_run: "0.5 ETH"}\nsteps:\n  - send: {to: other, amount: "0.3 ETH"}\n  - send: {to: main, amount: "0.3 ETH"}\n',
+        'limits: {max_per_run: "0.5 ETH"}\nsteps:\n  - send: {to: other, amount: "0.3 ETH"}\n  - send: {from: other, to: main, amount: "0.3 ETH"}\n',
         [
-            "p.yaml:10:30: steps[1].send.amount: sends in this run add up to 0.6 ETH, over limits.max_per_run (0.5 ETH)"
+            "p.yaml:10:43: steps[1].send.amount: sends in this run add up to 0.6 ETH, over limits.max_per_run (0.5 ETH)"
         ],
     ),
     (
@@ -499,7 +500,10 @@ CASES: list[tuple[str, str, list[str]]] = [
     (
         "recipient_expression_gives_amount",
         'vars: {floor: "1 ETH"}\nsteps:\n  - send: {to: "${{ vars.floor }}", amount: "1 ETH"}\n',
-        ["p.yaml:9:21: steps[0].send.to: expected text, the expression gives an amount (ETH)"],
+        [
+            "p.yaml:7:15: vars.floor: read by steps[0].send.to: expected text, the expression gives an amount (ETH)",
+            "p.yaml:9:21: steps[0].send.to: expected text, the expression gives an amount (ETH)",
+        ],
     ),
     (
         "memo_too_long",
@@ -542,3 +546,70 @@ def test_broken_playbook_reports_exact_problems(body: str, expected: list[str]) 
 
 def test_corpus_is_large_enough() -> None:
     assert len(CASES) >= 40
+
+
+# found by the recipe mutations (tests/playbook/test_recipe_mutations.py): each at the line
+# where the mistake is, not at the step's first line or at a later use
+LOCATED_AT_THE_MISTAKE = [
+    (  # a var written without its unit: said at the var too, not only where it is read
+        'vars: {top_up: 0.2}\nsteps:\n  - send: {to: other, amount: "${{ vars.top_up }}"}\n',
+        [
+            'p.yaml:7:16: vars.top_up: read by steps[0].send.amount: expected an amount, the expression gives a number: use amount(x, "ETH"); vars.top_up is the number 0.2: an amount has a unit, e.g. "0.2 ETH"',
+            'p.yaml:9:36: steps[0].send.amount: expected an amount, the expression gives a number: use amount(x, "ETH")',
+        ],
+    ),
+    (  # a unit typo in a var made it text
+        'vars: {floor: "1 ETHH"}\nsteps:\n  - id: b\n    balance: {}\n  - if: steps.b.amount < vars.floor\n    log: low\n',
+        [
+            "p.yaml:7:15: vars.floor: read by steps[1].if: cannot compare an amount (ETH) and a string; vars.floor is text, not an amount: unknown unit 'ETHH' (did you mean 'ETH'?); known units: ETH, HYPE, POL, SOL, XRP, drop, drops, gwei, lamport, lamports, wei (declare other tokens under tokens:)",
+            "p.yaml:11:9: steps[1].if: cannot compare an amount (ETH) and a string",
+        ],
+    ),
+    (  # the wrong token in a var: at the var and at the comparison
+        'vars: {floor: "1 SOL"}\nsteps:\n  - id: b\n    balance: {}\n  - if: steps.b.amount < vars.floor\n    log: low\n',
+        [
+            "p.yaml:7:15: vars.floor: read by steps[1].if: cannot compare an amount of ETH and an amount of SOL",
+            "p.yaml:11:9: steps[1].if: cannot compare an amount of ETH and an amount of SOL",
+        ],
+    ),
+    (
+        "steps:\n  - id: b\n    name: read\n    balnce: {wallet: main}\n",
+        ["p.yaml:10:5: steps[0]: unknown step kind 'balnce' (did you mean 'balance'?)"],
+    ),
+    (
+        "steps:\n  - id: b\n    frobnicate: {wallet: main}\n",
+        [
+            "p.yaml:9:5: steps[0]: unknown step kind 'frobnicate'; a step needs one kind key: "
+            "balance, assets, send, wait, pending, transactions, assert, notify, log"
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), LOCATED_AT_THE_MISTAKE)
+def test_located_at_the_mistake(body: str, expected: list[str]) -> None:
+    with pytest.raises(PlaybookError) as caught:
+        load_playbook_text(HEAD + body, "p.yaml")
+    assert [d.format() for d in caught.value.diagnostics] == expected
+
+
+def test_a_key_indented_into_a_text_block_is_an_error() -> None:
+    """Found by the recipe mutations: keep-agent-funded.yaml with `schedule:` indented
+    under `description: >-` validated, without its schedule (serve would skip it)."""
+    text = (
+        "description: >-\n  Tops up.\n  schedule: {interval: 10m}\n"
+        + HEAD.removeprefix("")
+        + "steps:\n  - log: hi\n"
+    )
+    with pytest.raises(PlaybookError) as caught:
+        load_playbook_text(text, "p.yaml")
+    assert [d.format() for d in caught.value.diagnostics] == [
+        "p.yaml:3:3: description: this line is text inside the block above (description: with "
+        "| or >), not the key 'schedule': its indentation put it there; indent it like the "
+        "keys of its mapping"
+    ]
+    # text that merely starts with a word and a colon, or names a key that is written, is text
+    fine = (
+        "description: |\n  Note: tops up.\n  steps: two of them\n" + HEAD + "steps:\n  - log: hi\n"
+    )
+    load_playbook_text(fine, "p.yaml")

@@ -18,7 +18,7 @@ from tests.playbook.test_broken_corpus import HEAD
 
 # every numeric field of the language: {N} is where the number is written (line, column)
 FIELDS: dict[str, str] = {
-    "amount_raw": "steps:\n  - send: {to: main, amount: {raw: {N}, token: ETH}}\n",
+    "amount_raw": "steps:\n  - send: {to: other, amount: {raw: {N}, token: ETH}}\n",
     "var": "vars:\n  n: {N}\nsteps:\n  - log: hi\n",
     "var_in_list": "vars:\n  n: [{N}]\nsteps:\n  - log: hi\n",
     "limit_raw": "limits:\n  max_per_send: {raw: {N}, token: ETH}\nsteps:\n  - log: hi\n",

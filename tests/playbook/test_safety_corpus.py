@@ -465,3 +465,136 @@ def test_strings_that_are_not_unicode_text_are_refused(body: str, expected: str)
 def test_real_code_points_in_escapes_are_fine() -> None:
     playbook = accepted('steps:\n  - log: "smile \\U0001F600 caf\\u00e9"\n')
     assert playbook.steps[0].log.source == "smile \U0001f600 caf\u00e9"  # type: ignore[union-attr]
+
+
+# found by the recipe mutations: a condition that is a YAML 1.1 boolean word, or that can
+# never be true, switched a step (a send) on or off without a word
+DEAD_OR_AMBIGUOUS_CONDITIONS = [
+    ("steps:\n  - log: hi\n    if: off\n", "p.yaml:9:9: steps[0].if: ~ YAML reads unquoted off"),
+    ("steps:\n  - log: hi\n    if: yes\n", "p.yaml:9:9: steps[0].if: ~ YAML reads unquoted yes"),
+    ("steps:\n  - assert: no\n", "p.yaml:8:13: steps[0].assert: ~ YAML reads unquoted no"),
+    (
+        'steps:\n  - send: {to: other, amount: "1 ETH", allow_zero: on}\n',
+        "p.yaml:8:52: steps[0].send.allow_zero: ~ YAML reads unquoted on",
+    ),
+    (
+        'steps:\n  - send: {to: other, amount: "1 ETH"}\n    if: false\n',
+        "p.yaml:9:9: steps[0].if: ~ always false",
+    ),
+    ("steps:\n  - log: hi\n    if: 1 > 2\n", "p.yaml:9:9: steps[0].if: ~ always false"),
+    ("steps:\n  - log: hi\n    if: not true\n", "p.yaml:9:9: steps[0].if: ~ always false"),
+    ('steps:\n  - log: hi\n    if: "null"\n', "p.yaml:9:10: steps[0].if: ~ always null"),
+    (
+        'steps:\n  - log: hi\n    if: amount("1 ETH") > amount("2 ETH")\n',
+        "p.yaml:9:9: steps[0].if: ~ always false",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), DEAD_OR_AMBIGUOUS_CONDITIONS)
+def test_dead_or_ambiguous_conditions_are_errors(body: str, expected: str) -> None:
+    _check(body, expected)
+
+
+@pytest.mark.parametrize(
+    "condition",
+    ["true", "vars.go", "not vars.go", "env.GO == 'yes'", "now() > now()"],
+)
+def test_conditions_a_run_can_flip_are_kept(condition: str) -> None:
+    """A var is a switch (--var go=true), env and the clock change: none of them is dead."""
+    accepted(f"env: {{GO: ''}}\nvars: {{go: false}}\nsteps:\n  - log: hi\n    if: {condition}\n")
+
+
+# found by the recipe mutations: a webhook (or daemon) URL with its secret written in the
+# playbook validated, so the secret went into git with the file
+SLACK = "https://hooks.slack.com/services/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"
+SECRET_URLS = [
+    (
+        f'notify: {{webhook: "{SLACK}"}}\nsteps:\n  - log: hi\n',
+        "p.yaml:7:19: notify.webhook: ~ hooks.slack.com",
+    ),
+    (
+        'notify: {webhook: "https://ops:hunter2@alerts.example.com/x"}\nsteps:\n  - log: hi\n',
+        "p.yaml:7:19: notify.webhook: ~ credentials before the host",
+    ),
+    (
+        'steps:\n  - notify: {message: hi, webhook: "https://a.example.com/h?api_key=abc"}\n',
+        "p.yaml:8:36: steps[0].notify.webhook: ~ a query parameter api_key=",
+    ),
+    (
+        f'vars: {{hook: "{SLACK}"}}\nnotify: {{webhook: "${{{{ vars.hook }}}}"}}\nsteps:\n  - log: hi\n',
+        "p.yaml:8:19: notify.webhook: ~ secret (through a var)",
+    ),
+    (
+        'notify: {webhook: "https://x.example.com/hooks/0f5d2a1e-8b7c-4d3a-9e2f-1a2b3c4d5e6f"}\nsteps:\n  - log: hi\n',
+        "p.yaml:7:19: notify.webhook: ~ token-like path segment",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), SECRET_URLS)
+def test_secrets_written_in_urls_are_errors(body: str, expected: str) -> None:
+    _check(body, expected)
+    assert all("hunter2" not in line and "Zx8kQ3" not in line for line in problems(body))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://alerts.example.com/hook",
+        "https://alerts.example.com/hook?channel=ops",
+        "https://hooks.slack.com/services/${{ env.SLACK_PATH }}",
+        "https://alerts.example.com/hook?token=${{ env.HOOK_TOKEN }}",
+        "${{ env.ALERT_WEBHOOK }}",
+    ],
+)
+def test_urls_without_written_secrets_are_fine(url: str) -> None:
+    accepted(
+        f'env: {{SLACK_PATH: "", HOOK_TOKEN: "", ALERT_WEBHOOK: ""}}\nnotify: {{webhook: "{url}"}}\nsteps:\n  - log: hi\n'
+    )
+
+
+# found by the recipe mutations: recurring-payments.yaml with max_sends_per_run: 2 (its
+# three sends have no if:) validated, and every run stopped after the second payment
+def test_unconditional_sends_past_max_sends_per_run_are_errors() -> None:
+    sends = '  - send: {to: other, amount: "1 ETH"}\n' * 3
+    found = problems("limits: {max_sends_per_run: 2}\nsteps:\n" + sends)
+    assert found == [
+        "p.yaml:11:11: steps[2].send: this is unconditional send 3 of the run, over "
+        "limits.max_sends_per_run (2)"
+    ]
+    # a send with a condition may be the one that does not happen: the engine counts it
+    guarded = sends + "    if: vars.go\n"
+    accepted("vars: {go: true}\nlimits: {max_sends_per_run: 2}\nsteps:\n" + guarded)
+
+
+# found by the recipe mutations: keep-agent-funded.yaml with max_per_send: "0.5 SOL"
+# validated; ETH was still capped per day, so the per-send cap on ETH was quietly gone
+def test_a_cap_on_a_token_no_send_moves_is_an_error() -> None:
+    found = problems(
+        'limits: {max_per_send: "0.5 SOL", max_per_day: "2 ETH"}\n'
+        'steps:\n  - send: {to: other, amount: "0.1 ETH"}\n'
+    )
+    assert found == [
+        "p.yaml:7:24: limits.max_per_send: caps SOL, which no send of this playbook moves "
+        "(they send ETH): it would limit nothing; write the cap in ETH"
+    ]
+    # one cap per token, each for a token the playbook sends: nothing to say
+    accepted(
+        'tokens: {USDC: {network: ethereum-sepolia, decimals: 6, address: "0x1c7D4B196Cb0C7B01d743Fbc6116a902379C7238"}}\n'
+        'limits: {max_per_send: ["0.5 ETH", "10 USDC"]}\n'
+        'steps:\n  - send: {to: other, amount: "0.1 ETH"}\n  - send: {to: other, amount: "1 USDC"}\n'
+    )
+
+
+# found by the recipe mutations: keep-agent-funded.yaml with to: treasury (and treasury in
+# allow_to) validated a send from the treasury to itself
+def test_a_send_to_its_own_wallet_is_an_error() -> None:
+    _check(
+        'steps:\n  - send: {to: main, amount: "1 ETH"}\n',
+        "p.yaml:8:16: steps[0].send.to: ~ the recipient 'main' is the sending wallet itself",
+    )
+    _check(
+        'steps:\n  - send: {from: other, to: other, amount: "1 ETH"}\n',
+        "p.yaml:8:29: steps[0].send.to: ~ is the sending wallet itself",
+    )

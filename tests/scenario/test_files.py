@@ -126,6 +126,58 @@ def test_a_valid_file_passes(tmp_path: Path) -> None:
             "expected text, got a number",
         ),
         ("cases:\n  - name: x\n  - name: x\n", "3:11", "two cases are named 'x'"),
+        # found by the recipe mutations: each of these only failed its case when it ran,
+        # as if the playbook had done something else
+        (
+            "cases:\n  - name: x\n    expect: { steps: { agent: { outputs: { amount: '1 ETHH' } } } }\n",  # noqa: E501
+            "3:52",
+            "unknown unit 'ETHH' (did you mean 'ETH'?)",
+        ),
+        (
+            "cases:\n  - name: x\n    expect: { steps: { agent: { outputs: { amount: 0.02 } } } }\n",  # noqa: E501
+            "3:52",
+            'expected an amount with its unit, e.g. "0.02 ETH", got a number',
+        ),
+        (
+            "cases:\n  - name: x\n    expect: { steps: { agent: { outputs: { amount: '1 SOL' } } } }\n",  # noqa: E501
+            "3:52",
+            "this is an amount of ETH, not SOL",
+        ),
+        (
+            "cases:\n  - name: x\n    expect: { steps: { fund: { outputs: { sent: yes } } } }\n",
+            "3:49",
+            "YAML reads unquoted yes as true or false",
+        ),
+        (
+            "cases:\n  - name: x\n    expect: { steps: { fund: { outputs: { raw: 'many' } } } }\n",
+            "3:48",
+            "this is a number, so text never matches it",
+        ),
+        (
+            "cases:\n  - name: x\n    vars: { floor: '0.05 SOL' }\n",
+            "3:20",
+            "expected an amount in ETH, got '0.05 SOL'",
+        ),
+        (
+            "cases:\n  - name: x\n    expect: { webhook: [{evnt: send}] }\n",
+            "3:26",
+            "no event has a field 'evnt' (did you mean 'event'?)",
+        ),
+        (
+            "cases:\n  - name: x\n    expect: { webhook: [{event: sned, step: fnud}] }\n",
+            "3:33",
+            "no event is called 'sned' (did you mean 'send'?)",
+        ),
+        (
+            "cases:\n  - name: x\n    expect: { webhook: [{event: send, step: fnud}] }\n",
+            "3:45",
+            "the playbook has no step 'fnud' (did you mean 'fund'?)",
+        ),
+        (
+            "cases:\n  - name: x\n    expect: { webhook: [{event: send, amount: '0.1'}] }\n",
+            "3:47",
+            "expected an amount like",
+        ),
         ("playbook: missing.yaml\ncases:\n  - name: x\n", "1:11", "missing.yaml is invalid"),
     ],
 )

@@ -34,6 +34,13 @@ async def run(step: SendStep, scope: StepScope) -> StepOutput:
     except AmountError as error:
         raise StepFailed(str(error)) from None
     to, alias = await scope.wallets.recipient(scope.render_text(settings.to))
+    if wallet.address and same_address(to, wallet.address):
+        # e.g. both aliases' names come from env and name one wallet: a transfer to itself
+        # only burns a fee, and is not what a send from one wallet to another said
+        raise StepFailed(
+            f"the recipient {alias or to} is the sending wallet {wallet.label} itself "
+            f"({to}); refused, nothing was sent"
+        )
     applied = await check_limits(scope, amount, raw, holding.decimals, to, alias)
     memo = scope.render_text(settings.memo) if settings.memo is not None else None
     if memo is not None and looks_like_token(memo):  # a memo goes on chain, readable by all

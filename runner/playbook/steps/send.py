@@ -90,6 +90,7 @@ class SendStep(StepModel):
             yield checker.diagnostic(
                 (*path, "memo"), f"memo is {len(memo.source)} characters; at most {MAX_MEMO}"
             )
+        yield from self._send_count(path, checker)
         amount = checker.static_amount(settings.amount)
         yield from self._uncapped_token(path, checker, amount)
         if amount is None:
@@ -105,6 +106,23 @@ class SendStep(StepModel):
                 yield checker.diagnostic(
                     (*path, "amount"), f"{what} {value}, over limits.{cap_name} ({cap})"
                 )
+
+    def _send_count(self, path: KeyPath, checker: Checker) -> Iterator[Diagnostic]:
+        """Each send step posts at most one transaction a run. Sends without ``if:`` always
+        run, so one past max_sends_per_run would stop every run halfway through its sends:
+        an error now. Sends with a condition are counted by the engine, before posting."""
+        playbook = checker.facts.playbook
+        cap = playbook.limits.max_sends_per_run
+        index = path[1]
+        if cap is None or not isinstance(index, int) or self.if_ is not None:
+            return
+        number = sum(1 for s in playbook.steps[: index + 1] if s.sends and s.if_ is None)
+        if number > cap:
+            yield checker.diagnostic(
+                (*path[:-1], self.kind),
+                f"this is unconditional send {number} of the run, over "
+                f"limits.max_sends_per_run ({cap})",
+            )
 
     def _sendable(self, path: KeyPath, checker: Checker, amount: Amount) -> Iterator[Diagnostic]:
         """A static amount must exist on chain: whole smallest units, within 2^256-1, and not
@@ -149,6 +167,11 @@ class SendStep(StepModel):
         if recipient is None:
             return
         playbook = checker.facts.playbook
+        sender = self.send.from_ or playbook.daemon.wallet
+        if recipient == sender:
+            yield checker.diagnostic(
+                path, f"the recipient {recipient!r} is the sending wallet itself"
+            )
         allowed = playbook.limits.allow_to
         if allowed is not None and not any(same_address(recipient, entry) for entry in allowed):
             yield checker.diagnostic(path, f"recipient {recipient!r} is not in limits.allow_to")
