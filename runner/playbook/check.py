@@ -26,10 +26,10 @@ from runner.playbook.evaluate import EvalContext, EvaluationError, evaluate
 from runner.playbook.expressions import Expression, ExpressionError, Template
 from runner.playbook.exprtypes import STRING, ExprType, a
 from runner.playbook.facts import Facts, referenced, walk
+from runner.playbook.guards import idle_caps, url_secrets
 from runner.playbook.loader import SourceMap
 from runner.playbook.typecheck import Scope, StepInfo, check_expression, check_template
 from runner.playbook.values import Value
-from runner.secrets import url_secret
 
 __all__ = ["check_playbook"]
 
@@ -42,7 +42,6 @@ _ROOTS = {
     "steps": frozenset({"env", "vars", "run", "steps"}),
 }
 _TEXTUAL = ("string", "any", "null")
-_RUNTIME = "\x00"  # stands for the parts of a text that only a run knows
 _NUMBER = re.compile(r"[0-9][0-9_]*(\.[0-9_]+)?")
 _UNIT = re.compile(r"[0-9][0-9_]*(\.[0-9_]+)? [A-Za-z]+")  # amount-shaped text
 
@@ -154,8 +153,8 @@ class _Checks:
                 yield self.source.diagnostic(path, leaf.message, offset=leaf.offset)
         for index, step in enumerate(self.playbook.steps):
             yield from step.check(("steps", index), self)
-        yield from self.url_secrets()
-        yield from self.idle_caps()
+        yield from url_secrets(self)
+        yield from idle_caps(self)
 
     def diagnostic(self, path: KeyPath, message: str) -> Diagnostic:
         return self.source.diagnostic(path, message)
@@ -265,69 +264,6 @@ class _Checks:
                         "daemon.token, so it never reaches a log, a memo or a message",
                         offset,
                     )
-
-    def sent_symbols(self) -> set[str] | None:
-        """The tokens the playbook's sends move, when every one is known before a run."""
-        symbols: set[str] = set()
-        for index, step in enumerate(self.playbook.steps):
-            if not step.sends:
-                continue
-            path = ("steps", index, step.kind, "amount")
-            amount = self.static_amount(getattr(getattr(step, step.kind), "amount", None))
-            kind = self.amount_type(path)
-            symbol = amount.symbol if amount else (kind.symbol if kind else None)
-            if symbol is None:
-                return None
-            symbols.add(symbol)
-        return symbols
-
-    def idle_caps(self) -> Iterator[Diagnostic]:
-        """A cap on a token that no send moves limits nothing: ``max_per_send: "0.5 SOL"``
-        in a playbook that sends ETH quietly drops the per-send cap on ETH."""
-        sent = self.sent_symbols()
-        if not sent:
-            return
-        moved = ", ".join(sorted(sent))
-        for name, literals in self.playbook.limits.caps().items():
-            for index, literal in enumerate(literals):
-                amount = self.static_amount(literal)
-                if amount is None or amount.symbol in sent:
-                    continue
-                path = ("limits", name) + ((index,) if len(literals) > 1 else ())
-                yield self.source.diagnostic(
-                    path,
-                    f"caps {amount.symbol}, which no send of this playbook moves (they send "
-                    f"{moved}): it would limit nothing; write the cap in {moved}",
-                )
-
-    def url_secrets(self) -> Iterator[Diagnostic]:
-        """Secrets come from the environment or a file, never from the YAML: a daemon or
-        webhook URL that carries a credential (a password, a token in its query, a webhook
-        service's key path) must be a reference, e.g. ``${{ env.ALERT_WEBHOOK }}``."""
-        urls: list[tuple[KeyPath, Template | None]] = [
-            (("daemon", "url"), self.playbook.daemon.url),
-            (("notify", "webhook"), self.playbook.notify.webhook if self.playbook.notify else None),
-        ]
-        for index, step in enumerate(self.playbook.steps):
-            webhook = getattr(getattr(step, "notify", None), "webhook", None)
-            urls.append((("steps", index, "notify", "webhook"), webhook))
-        for path, template in urls:
-            if not isinstance(template, Template):
-                continue
-            try:
-                known = self.static_text(template)
-            except (EvaluationError, AmountError):
-                continue  # reported where the expression is checked
-            written = "".join(p if isinstance(p, str) else _RUNTIME for p in template.parts)
-            found = url_secret(known if known is not None else written, runtime=_RUNTIME)
-            if found is not None:
-                origin = "" if known is None or template.is_static else " (through a var)"
-                yield self.source.diagnostic(
-                    path,
-                    f"the URL carries a secret{origin}: {found}; secrets never belong in the "
-                    'playbook: write it as a reference, e.g. "${{ env.ALERT_WEBHOOK }}", and '
-                    "set the variable outside the file",
-                )
 
     def scope(self, path: KeyPath) -> Scope:
         section = str(path[0])
