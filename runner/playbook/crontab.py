@@ -11,7 +11,10 @@ two things must not be guessed.
 
 from __future__ import annotations
 
-__all__ = ["CrontabError", "crontab_fields"]
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+__all__ = ["CrontabError", "crontab_fields", "next_slots"]
 
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _FIELDS = ("minute", "hour", "day", "month", "day_of_week")
@@ -79,3 +82,20 @@ def _number(text: str, what: str) -> int:
     if not (text.isascii() and text.isdigit()):
         raise CrontabError(f"{what} {text!r} is not a number or a day name (sun-sat)")
     return int(text)
+
+
+def next_slots(trigger: Any, after: datetime, count: int) -> list[datetime]:
+    """The next ``count`` fire times of an APScheduler trigger after ``after``, in UTC
+    (fewer when it stops firing: ``0 0 31 2 *`` never does)."""
+    found: list[datetime] = []
+    moment = after.astimezone(UTC) + _TICK
+    while len(found) < count:
+        fire: datetime | None = trigger.get_next_fire_time(None, moment)
+        if fire is None:
+            break
+        found.append(fire.astimezone(UTC))
+        moment = found[-1] + _TICK
+    return found
+
+
+_TICK = timedelta(microseconds=1)

@@ -12,7 +12,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from runner.lazy import lazy_module
-from runner.playbook.crontab import crontab_fields
+from runner.playbook.crontab import crontab_fields, next_slots
 from runner.playbook.diagnostics import did_you_mean
 from runner.playbook.fields import Duration, Model, exactly_one
 
@@ -87,7 +87,7 @@ class Schedule(Model):
                 trigger = cron_trigger.CronTrigger(**crontab_fields(value), timezone="UTC")
             except ValueError as error:  # a CrontabError too
                 raise PydanticCustomError("cron", f"invalid cron line {value!r}: {error}") from None
-            if _upcoming(trigger, 1) == []:  # a date no year has: serve would wait forever
+            if not next_slots(trigger, datetime.now(UTC), 1):  # serve would wait forever
                 raise PydanticCustomError(
                     "cron",
                     f"cron line {value!r} never fires: no month has that day (like 30 or 31 "
@@ -129,7 +129,9 @@ class Schedule(Model):
         else:
             assert self.cron is not None
             trigger = cron_trigger.CronTrigger(**crontab_fields(self.cron), timezone="UTC")
-            gaps = [b - a for a, b in itertools.pairwise(_upcoming(trigger, 32))]
+            gaps = [
+                b - a for a, b in itertools.pairwise(next_slots(trigger, datetime.now(UTC), 32))
+            ]
             if not gaps:
                 return self
             gap, what = min(gaps), "the shortest gap between the cron line's slots"
@@ -141,19 +143,6 @@ class Schedule(Model):
                 "and that slot would be skipped as an overlap",
             )
         return self
-
-
-def _upcoming(trigger: object, count: int) -> list[datetime]:
-    """The next ``count`` fire times of a cron trigger (fewer: it stops firing)."""
-    found: list[datetime] = []
-    moment = datetime.now(UTC)
-    while len(found) < count:
-        fire: datetime | None = trigger.get_next_fire_time(None, moment)  # type: ignore[attr-defined]
-        if fire is None:
-            break
-        found.append(fire)
-        moment = fire + timedelta(microseconds=1)
-    return found
 
 
 def _seconds(value: timedelta) -> str:

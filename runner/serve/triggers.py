@@ -23,7 +23,7 @@ from apscheduler.triggers.base import BaseTrigger  # type: ignore[import-untyped
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
-from runner.playbook.crontab import crontab_fields
+from runner.playbook.crontab import crontab_fields, next_slots
 from runner.playbook.schedule import Schedule
 
 __all__ = [
@@ -119,19 +119,6 @@ def slots_between(
             return list(found)
         found.append(fire.astimezone(UTC))
         moment = fire.astimezone(UTC) + _TICK
-
-
-def next_slots(trigger: BaseTrigger, after: datetime, count: int) -> list[datetime]:
-    """The next ``count`` nominal slots after ``after``."""
-    found: list[datetime] = []
-    moment = after.astimezone(UTC) + _TICK
-    while len(found) < count:
-        fire = trigger.get_next_fire_time(None, moment)
-        if fire is None:
-            break
-        found.append(fire.astimezone(UTC))
-        moment = fire.astimezone(UTC) + _TICK
-    return found
 
 
 def fires_per_minute(schedule: Schedule, now: datetime) -> float:
