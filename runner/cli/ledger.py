@@ -1,4 +1,5 @@
-"""``waiaas-run ledger check``: read every page of the ledger and say whether it is sound."""
+"""``waiaas-run ledger check``: read every page of the ledger and say whether it is sound;
+the lifecycle commands (prune, vacuum, backup, export, stats) are in ledger_care.py."""
 
 from __future__ import annotations
 
@@ -9,6 +10,13 @@ from pathlib import Path
 import click
 
 from runner.cli._ledger_option import state_option
+from runner.cli.ledger_care import (
+    backup_command,
+    export_command,
+    prune_command,
+    stats_command,
+    vacuum_command,
+)
 from runner.ledger import default_ledger_path
 from runner.ledger.health import check_file
 
@@ -49,3 +57,7 @@ def check(state: Path | None) -> None:
         err=True,
     )
     sys.exit(2)
+
+
+for _sub in (prune_command, vacuum_command, backup_command, export_command, stats_command):
+    command.add_command(_sub)

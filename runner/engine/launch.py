@@ -39,6 +39,7 @@ from runner.ledger import (
     StepRecord,
     default_ledger_path,
 )
+from runner.ledger.horizon import slot_problem
 from runner.ledger.keys import SendKey
 from runner.ledger.locks import async_playbook_lock
 from runner.playbook import EvaluationError, Playbook
@@ -174,7 +175,12 @@ def _run_id(
     a scheduled slot fires again: a restart, a duplicate job; its run id is the same)."""
     if not options.resume:
         run_id = options.run_id or new_run_id()
-        if options.scheduled_for is None or ledger.run(run_id) is None:
+        if options.scheduled_for is None:
+            return run_id, None
+        if ledger.run(run_id) is None:
+            # an old slot without a record may have been pruned after it ran and sent
+            if problem := slot_problem(ledger.horizon(), options.scheduled_for.timestamp()):
+                raise UsageError(f"--scheduled-for: {problem}")
             return run_id, None
         _check_resumable(playbook, ledger, run_id)
         return run_id, ledger.steps(run_id)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from runner.lazy import lazy_module
 from runner.ledger.health import SCHEMA_VERSION, SchemaMismatch, SchemaTooNew
+from runner.ledger.horizon import HORIZON_SCHEMA
 from runner.ledger.records import LedgerBusy, LedgerDamaged, LedgerError, LedgerWriteFailed
 
 if TYPE_CHECKING:
@@ -71,6 +72,8 @@ _SCHEMA = [
     # version 2: every run looks for unsettled sends, history and --resume for a run's
     "CREATE INDEX IF NOT EXISTS sends_by_state ON sends (state, playbook)",
     "CREATE INDEX IF NOT EXISTS sends_by_run ON sends (run_id)",
+    # version 4: retention (the prune horizon, runs oldest first)
+    *HORIZON_SCHEMA,
 ]
 
 
@@ -137,6 +140,9 @@ def _open(path: Path) -> sqlite3.Connection:
         db.row_factory = sqlite3.Row
         # damage in a page is reported when the page is read, not turned into odd rows
         db.execute("PRAGMA cell_size_check=ON")
+        # pruned space goes back to the file system (`ledger prune`); this only takes on a
+        # file without tables yet: an older ledger gets it from `ledger vacuum`, once
+        db.execute("PRAGMA auto_vacuum=INCREMENTAL")
         db.execute("PRAGMA journal_mode=WAL")
         # Step records survive a crash of this process (WAL); send intents also survive
         # a power cut: their writes switch to FULL (an fsync each).

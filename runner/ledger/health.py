@@ -60,7 +60,7 @@ _NEWEST = [
 
 
 # The ledger's schema version (SQLite's user_version); a newer runner raises it.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 
 
 class SchemaMismatch(sqlite3.DatabaseError):

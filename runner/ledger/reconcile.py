@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Container
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -83,7 +84,7 @@ async def reconcile(
     client: WAIaaSClient,
     intent: SendIntent,
     *,
-    claimed: set[str],
+    claimed: Container[str],
     boundary: float = BOUNDARY_SECONDS,
     page_size: int = 100,
 ) -> Reconciliation:

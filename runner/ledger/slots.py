@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS slots (
     finished_at REAL,
     PRIMARY KEY (playbook, slot)
 );
+CREATE INDEX IF NOT EXISTS slots_by_time ON slots (slot, playbook);
 """
 
 # outcomes after which a slot needs nothing more (a restart leaves it alone)

@@ -15,7 +15,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Container, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -23,6 +23,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from runner.client import TransferRequest
 from runner.ledger.connection import connect, failure
 from runner.ledger.health import check_newest
+from runner.ledger.horizon import PruneHorizon, read_horizon
 from runner.ledger.records import (
     CapExceeded,
     DailyCap,
@@ -332,10 +333,20 @@ class Ledger:
     def mark_not_sent(self, key: str, note: str) -> None:
         self._update(key, state=SendState.NOT_SENT, note=note)
 
+    def claimed_tx_ids(self) -> Container[str]:
+        """Transaction ids some intent owns, asked one id at a time through the tx_id index
+        (reconciliation asks about one page of the daemon's list, never all of them)."""
+        return _Claimed(self)
+
     @_guarded("reading claimed transactions")
-    def claimed_tx_ids(self) -> set[str]:
-        rows = self._db.execute("SELECT tx_id FROM sends WHERE tx_id IS NOT NULL")
-        return {row["tx_id"] for row in rows}
+    def claims(self, tx_id: str) -> bool:
+        row = self._db.execute("SELECT 1 FROM sends WHERE tx_id = ?", (tx_id,)).fetchone()
+        return row is not None
+
+    @_guarded("reading the prune horizon")
+    def horizon(self) -> PruneHorizon | None:
+        """Up to when old runs may have been pruned (None: never pruned)."""
+        return read_horizon(self._db)
 
     @_guarded("reading what was spent")
     def spent_since(self, symbol: str, since: float, *, excluding: str | None = None) -> int:
@@ -354,6 +365,14 @@ class Ledger:
             ).rowcount
         if changed != 1:
             raise KeyError(f"no send intent with key {key!r}")
+
+
+class _Claimed(Container[str]):
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+
+    def __contains__(self, tx_id: object) -> bool:
+        return isinstance(tx_id, str) and self._ledger.claims(tx_id)
 
 
 def _masked_json(value: dict[str, Any] | None) -> str | None:

@@ -25,8 +25,7 @@ def _iso(moment: float | datetime | None) -> str | None:
 def _needing_a_person(ledger: Ledger) -> list[dict[str, Any]]:
     return [
         {"key": send.key, "playbook": send.playbook, "run_id": send.run_id, "note": send.note}
-        for send in ledger.sends()
-        if send.state is SendState.UNKNOWN
+        for send in ledger.sends(state=SendState.UNKNOWN)  # by index: not years of sends
     ]
 
 

@@ -1,0 +1,126 @@
+"""``ledger export``: one record per send, for accounting.
+
+Rows are read in one read transaction (a consistent view while runs go on) and streamed.
+CSV cells that a spreadsheet would take for a formula (starting with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return) are prefixed with ``'``; a memo or note is masked like
+every other text the runner shows. The stored request body is not exported whole: only
+its named fields are, so nothing the runner did not mean to show leaves the ledger.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from typing import IO, Any
+
+from runner.client.models import to_token_units
+from runner.secrets import mask_secrets
+
+__all__ = ["COLUMNS", "export_sends", "safe_cell", "write_csv", "write_jsonl"]
+
+COLUMNS = (
+    "run_id",
+    "playbook",
+    "step",
+    "wallet",
+    "network",
+    "to",
+    "amount",
+    "amount_raw",
+    "symbol",
+    "memo",
+    "state",
+    "tx_id",
+    "tx_status",
+    "note",
+    "intended_at",
+    "updated_at",
+)
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+Decimals = Callable[[str], int | None]  # a native symbol's decimals, None when unknown
+
+
+def export_sends(
+    db: sqlite3.Connection,
+    *,
+    decimals_of: Decimals,
+    since: float | None = None,
+    playbook: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Every send (oldest first) intended at or after ``since``, of ``playbook``."""
+    query = "SELECT * FROM sends WHERE intended_at >= ?"
+    args: list[Any] = [float("-inf") if since is None else since]
+    if playbook is not None:
+        query, args = query + " AND playbook = ?", [*args, playbook]
+    for row in db.execute(query + " ORDER BY intended_at, key", args):
+        yield _record(row, decimals_of)
+
+
+def _record(row: sqlite3.Row, decimals_of: Decimals) -> dict[str, Any]:
+    try:
+        request = json.loads(row["request"])
+    except ValueError:
+        request = {}
+    token = request.get("token") if isinstance(request, dict) else None
+    decimals = token.get("decimals") if isinstance(token, dict) else decimals_of(row["symbol"])
+    raw = str(row["amount_raw"])
+    amount = (
+        str(to_token_units(raw, decimals)) if isinstance(decimals, int) and raw.isdigit() else None
+    )
+    memo = request.get("memo") if isinstance(request, dict) else None
+    return {
+        "run_id": row["run_id"],
+        "playbook": row["playbook"],
+        "step": row["step_id"],
+        "wallet": row["wallet_id"],
+        "network": row["network"],
+        "to": row["to_address"],
+        "amount": amount,
+        "amount_raw": raw,
+        "symbol": row["symbol"],
+        "memo": None if memo is None else mask_secrets(str(memo)),
+        "state": row["state"],
+        "tx_id": row["tx_id"],
+        "tx_status": row["tx_status"],
+        "note": None if row["note"] is None else mask_secrets(row["note"]),
+        "intended_at": _iso(row["intended_at"]),
+        "updated_at": _iso(row["updated_at"]),
+    }
+
+
+def _iso(moment: float | None) -> str | None:
+    if moment is None:
+        return None
+    whole = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment))
+    return f"{whole}.{int(moment * 1000) % 1000:03d}Z"
+
+
+def safe_cell(value: object) -> str:
+    """A CSV cell no spreadsheet evaluates: a leading formula character gets a ``'``."""
+    if value is None:
+        return ""
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def write_csv(records: Iterator[dict[str, Any]], out: IO[str]) -> int:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    count = 0
+    for record in records:
+        writer.writerow([safe_cell(record[column]) for column in COLUMNS])
+        count += 1
+    return count
+
+
+def write_jsonl(records: Iterator[dict[str, Any]], out: IO[str]) -> int:
+    count = 0
+    for record in records:
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        count += 1
+    return count
