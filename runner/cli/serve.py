@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,12 +12,18 @@ import click
 
 from runner.cli._address import listen_address
 from runner.cli._execution import positive_duration
+from runner.engine.config import default_config_path, load_config, retention_seconds
+from runner.errors import UsageError
 from runner.ledger import LedgerError, default_ledger_path
+from runner.ledger.retention import DEFAULT_RETENTION
+from runner.playbook.durations import DurationError
 from runner.serve.budget import DaemonLimits
 from runner.serve.engine_adapter import LaunchOptions
 from runner.serve.http import HttpEndpoints
 from runner.serve.lifecycle import Serve, ServeOptions, StartupError
 from runner.serve.logs import configure_logging
+
+DEFAULT_RETAIN = f"{DEFAULT_RETENTION / 86400:.0f}d"
 
 
 @click.command("serve")
@@ -77,6 +84,13 @@ from runner.serve.logs import configure_logging
     "serve paces itself below them.",
 )
 @click.option(
+    "--retain",
+    metavar="DURATION|never",
+    help="Prune runs, steps, sends and slot records older than this while serving, in small "
+    "batches (never an unsettled send, one of the last 24 h, or what --resume needs). "
+    f"Default: `retain:` of the runner config, else {DEFAULT_RETAIN}.",
+)
+@click.option(
     "--log-format",
     type=click.Choice(["auto", "text", "json"]),
     default="auto",
@@ -92,6 +106,7 @@ def command(
     watch: bool,
     max_concurrent_runs: int,
     log_format: str,
+    retain: str | None,
     **launch: Any,
 ) -> None:
     """Run every playbook under PATHS (files or directories) that has a `schedule:`, each
@@ -109,6 +124,7 @@ def command(
             f"each limit is at least 1 request a minute, got {daemon_limits!r}",
             param_hint="--daemon-limits",
         )
+    retain_seconds = _retention(retain, launch.get("config"))
     options = ServeOptions(
         paths=list(paths),
         state=state or default_ledger_path(),
@@ -117,8 +133,23 @@ def command(
         max_concurrent_runs=max_concurrent_runs,
         limits=DaemonLimits(ip, session, tx_list),
         watch_interval=2.0 if watch else None,
+        retain=retain_seconds,
     )
     sys.exit(asyncio.run(_serve(options, http)))
+
+
+def _retention(retain: str | None, config: Path | None) -> float | None:
+    """--retain, else the runner config's ``retain:``, else the default."""
+    if retain is not None:
+        try:
+            return retention_seconds(retain)
+        except DurationError as error:
+            raise click.BadParameter(str(error), param_hint="--retain") from None
+    try:
+        configured = load_config(config or default_config_path(os.environ)).retain
+    except UsageError as error:
+        raise click.UsageError(str(error)) from None
+    return retention_seconds(configured or DEFAULT_RETAIN)
 
 
 async def _serve(options: ServeOptions, http: tuple[str, int] | None) -> int:

@@ -13,22 +13,54 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 
 from runner.errors import UsageError
 from runner.playbook.amounts import AmountError, AmountLiteral, UnitTable
 from runner.playbook.diagnostics import Diagnostic, PlaybookError
+from runner.playbook.durations import DurationError, parse_duration
 from runner.playbook.fields import Model
 from runner.playbook.files import read_input_file
 from runner.playbook.limits import Limits
 from runner.playbook.loader import SourceMap, load_yaml
 from runner.playbook.problems import diagnostics_from_validation
 
-__all__ = ["RunnerConfig", "default_config_path", "load_config", "parse_config"]
+__all__ = [
+    "RunnerConfig",
+    "default_config_path",
+    "load_config",
+    "parse_config",
+    "retention_seconds",
+]
 
 
 class RunnerConfig(Model):
     limits: Limits = Field(default_factory=Limits)  # not built at import: no config, no cost
+    retain: str | None = Field(
+        None,
+        description='serve\'s retention: runs older than this are pruned ("30d"), or "never"',
+    )
+
+    @field_validator("retain")
+    @classmethod
+    def _retention(cls, value: str | None) -> str | None:
+        if value is not None:
+            retention_seconds(value)  # a clear error now, not when serve starts pruning
+        return value
+
+
+NEVER = "never"
+
+
+def retention_seconds(text: str) -> float | None:
+    """``--retain`` / ``retain:``: a positive duration in seconds, or None for "never";
+    raises :class:`DurationError` (a located error in the config) otherwise."""
+    if text.strip().lower() == NEVER:
+        return None
+    seconds = parse_duration(text).total_seconds()
+    if seconds <= 0:
+        raise DurationError(f'retention {text!r} is no time at all; give e.g. "30d" or "never"')
+    return seconds
 
 
 def default_config_path(environ: Mapping[str, str]) -> Path | None:

@@ -253,7 +253,7 @@ class Pruner:
     def _vacuum_slice(self) -> bool:
         if not self.report.auto_vacuum:
             return False
-        free = self._db.execute("PRAGMA freelist_count").fetchone()[0]
+        free: int = self._db.execute("PRAGMA freelist_count").fetchone()[0]
         if not free:
             return False
         started = time.perf_counter()
@@ -261,7 +261,7 @@ class Pruner:
         # step once: one page)
         self._db.executescript(f"PRAGMA incremental_vacuum({min(free, VACUUM_SLICE_PAGES)});")
         self._note_lock(time.perf_counter() - started)
-        left = self._db.execute("PRAGMA freelist_count").fetchone()[0]
+        left: int = self._db.execute("PRAGMA freelist_count").fetchone()[0]
         self.report.pages_returned += free - left
         return left < free
 

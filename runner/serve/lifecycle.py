@@ -18,6 +18,7 @@ from runner.ledger import LedgerError
 from runner.serve.catalog import Catalog, Entry, fingerprint_of, load_catalog
 from runner.serve.engine_adapter import UsageError, connection_for
 from runner.serve.recovery import MISSED_LIMIT, plan_recovery
+from runner.serve.retention import keep_pruning, pruned_slots
 from runner.serve.service import PlaybookState, ServeCore, ServeOptions
 from runner.serve.sessions import Session
 from runner.serve.triggers import build_trigger, describe, dst_warnings, fires_per_minute
@@ -60,6 +61,14 @@ class Serve(ServeCore):
         for state in list(self.states.values()):
             self._schedule_with_recovery(state)
         self._background.append(asyncio.create_task(self._watchdog(), name="serve watchdog"))
+        if self.options.retain:
+            pruning = keep_pruning(
+                self.options.state,
+                self.options.retain,
+                clock=self.options.clock,
+                sleep=self.options.sleep,
+            )
+            self._background.append(asyncio.create_task(pruning, name="serve retention"))
         if self.options.watch_interval:
             seen = fingerprint_of(self.options.paths)  # before anything can change
             self._background.append(asyncio.create_task(self._watch(seen), name="serve watch"))
@@ -126,6 +135,8 @@ class Serve(ServeCore):
         )
         if recovery.skipped:
             self.skip(state, recovery.skipped, "missed", "serve was not running at that time")
+        if pruned := pruned_slots(recovery, self.ledger.horizon()):
+            self.skip(state, pruned, "pruned", "older than the ledger's prune horizon")
         if recovery.older:
             log.warning(
                 "%s: more slots passed while serve was not running than are recorded one by "

@@ -55,6 +55,7 @@ class ServeOptions:
     max_concurrent_runs: int = 16
     limits: DaemonLimits = field(default_factory=DaemonLimits)
     watch_interval: float | None = None  # seconds between checks of the files (--watch)
+    retain: float | None = None  # seconds of history kept (--retain); None: no retention
     watchdog_interval: float = 1.0
     clock_jump_threshold: float = 2.0
     clock: Callable[[], float] = time.time
