@@ -20,6 +20,7 @@ import pytest
 from runner.engine.results import ExitCode
 from runner.errors import exit_code_of
 from runner.ledger import Ledger, LedgerDamaged, LedgerError, LedgerWriteFailed, SendState
+from runner.ledger.connection import failure
 from tests.exactly_once.conftest import Harness, no_wait, reason
 from tests.exactly_once.test_fault_matrix import PLAYBOOK as READ_SEND_WAIT
 from tests.ledger.damage import BTREES, damage, fill, newest_leaf, pages_of
@@ -169,17 +170,17 @@ async def test_damage_met_during_a_run_stops_it_before_the_send(
 async def test_damage_met_after_the_request_left_leaves_the_send_unknown(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The answer is lost; reconciling reads the claimed transaction ids and meets damage:
-    the send is unknown (exit 3), never posted again."""
-    monkeypatch.setattr("runner.ledger.health.NEWEST_ROWS", 10)
-    fill(harness.state, runs=300, playbook="zz-another-playbook")
-    # a middle leaf of the transaction-id index: a new intent (no id yet) goes to the
-    # first leaf, the check on open reads the last
-    leaves = sorted(
-        (where, page) for page, where in pages_of(harness.state, TX_IDS) if where != "/"
-    )
-    assert len(leaves) >= 3
-    damage(harness.state, leaves[1][1])
+    """The answer is lost; reconciling asks whether the daemon's transaction is claimed and
+    meets damage: the send is unknown (exit 3), never posted again. The question reads
+    the transaction-id index from its root to the one leaf where the daemon's id would be
+    (not every claimed id, which at millions of sends cost seconds): that lookup is what
+    meets the damage here."""
+
+    def damaged_lookup(ledger: Ledger, tx_id: str) -> bool:
+        error = sqlite3.DatabaseError("database disk image is malformed")
+        raise failure(error, ledger.path, "reading claimed transactions")
+
+    monkeypatch.setattr(Ledger, "claims", damaged_lookup)
     harness.sandbox.add_fault("POST /v1/transactions/send drop times=1")
     result, _ = await harness.run(PLAYBOOK, sleep=no_wait)
     assert result.exit_code is ExitCode.UNKNOWN_SEND, _said(result)
