@@ -36,7 +36,10 @@ def backup(source: Path, dest: Path) -> BackupResult:
     :class:`LedgerError` saying why not, having written nothing at ``dest``."""
     _check_dest(source, dest)
     started = time.perf_counter()
-    handle, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent)
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent)
+    except OSError as error:
+        raise LedgerError(f"cannot write {dest}: {error.strerror or error}") from None
     os.close(handle)
     partial = Path(name)
     try:
@@ -87,7 +90,8 @@ def _copy(source: Path, partial: Path) -> None:
         dst = sqlite3.connect(partial)
         try:
             src.backup(dst)  # all pages in one step: one consistent snapshot
-            dst.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            # one self-contained file (no -wal beside it); a run with it goes back to WAL
+            dst.execute("PRAGMA journal_mode=DELETE")
         finally:
             dst.close()
     except sqlite3.OperationalError as error:  # locked, no space, cannot open: not damage

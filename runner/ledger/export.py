@@ -109,7 +109,7 @@ def safe_cell(value: object) -> str:
 
 
 def write_csv(records: Iterator[dict[str, Any]], out: IO[str]) -> int:
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out)  # CRLF lines: a CR or LF inside a cell gets it quoted
     writer.writerow(COLUMNS)
     count = 0
     for record in records:
