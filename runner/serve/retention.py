@@ -12,6 +12,7 @@ its record may have been pruned (see :mod:`runner.ledger.horizon`).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
@@ -73,7 +74,9 @@ async def prune_pass(
         db = await loop.run_in_executor(worker, connect, path)
         try:
             now = clock()
-            pruner = Pruner(db, now - retain, now=now, batch=batch)
+            pruner = await loop.run_in_executor(
+                worker, functools.partial(Pruner, db, now - retain, now=now, batch=batch)
+            )
             while await loop.run_in_executor(worker, pruner.step):
                 await sleep(_PAUSE)
             await loop.run_in_executor(worker, _checkpoint, db)
