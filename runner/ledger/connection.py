@@ -140,9 +140,11 @@ def _open(path: Path) -> sqlite3.Connection:
         db.row_factory = sqlite3.Row
         # damage in a page is reported when the page is read, not turned into odd rows
         db.execute("PRAGMA cell_size_check=ON")
-        # pruned space goes back to the file system (`ledger prune`); this only takes on a
-        # file without tables yet: an older ledger gets it from `ledger vacuum`, once
-        db.execute("PRAGMA auto_vacuum=INCREMENTAL")
+        if db.execute("PRAGMA page_count").fetchone()[0] == 0:
+            # pruned space goes back to the file system (`ledger prune`); it only takes on a
+            # new file (an older ledger gets it from `ledger vacuum`), and set on an existing
+            # one it would write to it
+            db.execute("PRAGMA auto_vacuum=INCREMENTAL")
         db.execute("PRAGMA journal_mode=WAL")
         # Step records survive a crash of this process (WAL); send intents also survive
         # a power cut: their writes switch to FULL (an fsync each).
