@@ -110,7 +110,8 @@ def slots_between(
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(upcoming)]
     if gaps:
         earliest = until.timestamp() - min(gaps) * (limit + 1)
-        after = max(after, datetime.fromtimestamp(earliest, UTC))
+        if earliest > after.timestamp():  # compared as numbers: for a yearly cron it is
+            after = datetime.fromtimestamp(earliest, UTC)  # thousands of years back
     found: deque[datetime] = deque(maxlen=limit)
     moment = after.astimezone(UTC) + _TICK
     while True:

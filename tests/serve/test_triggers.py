@@ -175,3 +175,13 @@ def test_a_sparse_cron_keeps_every_missed_slot_of_its_window() -> None:
     latest = SlotRecord("p", (now - timedelta(days=30)).timestamp(), None, "ok", None, None, 0, 0)
     recovery = plan_recovery(plan, build_trigger(plan), latest, None, now)
     assert len(recovery.skipped) == 30 and not recovery.older
+
+
+def test_slots_between_of_a_yearly_schedule() -> None:
+    """Reproduction: serve's start-up with a yearly cron and a recorded slot died with
+    "ValueError: year -2971 is out of range" (the walk's start, 5,000 gaps back)."""
+    trigger = build_trigger(Schedule(cron="0 0 1 1 *"))
+    slots = slots_between(
+        trigger, datetime(2024, 6, 1, tzinfo=UTC), datetime(2026, 12, 6, tzinfo=UTC), 5_000
+    )
+    assert slots == [datetime(2025, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC)]
