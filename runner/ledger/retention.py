@@ -165,6 +165,9 @@ class Pruner:
         self._phase = "runs"
         self._after: tuple[float, str] = (float("-inf"), "")
         self._has_slots = _has_table(db, "slots")
+        self._cursor: sqlite3.Cursor | None = None
+        if self._has_slots and not dry_run:  # a ledger serve has not opened since version 4
+            db.execute("CREATE INDEX IF NOT EXISTS slots_by_time ON slots (slot, playbook)")
         self.report = PruneReport(before, dry_run)
         self.report.auto_vacuum = db.execute("PRAGMA auto_vacuum").fetchone()[0] == 2
         self._params = {"before": before, "cap_since": now - DAILY_CAP_WINDOW}
@@ -192,11 +195,24 @@ class Pruner:
             return True
         return False
 
+    def _rows(self, query: str) -> list[sqlite3.Row]:
+        """The next batch. A dry run reads one query's rows a batch at a time (it writes
+        nothing, so one read is fine, and it needs no index the file may still lack); a
+        prune asks again after the last row it saw, so each batch is its own transaction."""
+        after, after_id = self._after
+        params = {**self._params, "after": after, "after_id": after_id, "batch": self._batch}
+        if not self.report.dry_run:
+            return self._db.execute(query, params).fetchall()
+        if self._cursor is None:
+            self._cursor = self._db.execute(query, {**params, "batch": -1})
+        rows = self._cursor.fetchmany(self._batch)
+        if not rows:
+            self._cursor = None
+        return rows
+
     def _batch_of(self, what: str, query: str, remove: _Remover) -> bool:
         def work() -> bool:
-            after, after_id = self._after
-            params = {**self._params, "after": after, "after_id": after_id, "batch": self._batch}
-            rows = self._db.execute(query, params).fetchall()
+            rows = self._rows(query)
             if not rows:
                 return False
             # (started_at, run_id) of a run, (slot, playbook) of a slot: where the next

@@ -254,3 +254,25 @@ def test_a_ledger_without_incremental_vacuum_says_how_to_get_it(tmp_path: Path) 
     report = prune(path)
     assert report.removed["runs"] == 1 and not report.auto_vacuum
     assert "`waiaas-run ledger vacuum`" in "\n".join(report.lines())
+
+
+def test_a_ledger_from_before_version_4_is_pruned_through_its_new_indexes(tmp_path: Path) -> None:
+    """A version-2 ledger that serve wrote slots into: the dry run reads it as it is
+    (read-only, no index added), the prune adds the slot index it walks by."""
+    path = tmp_path / "ledger.sqlite3"
+    add_run(path, "a", DAY)
+    add_run(path, "b", DAY + 1)
+    SlotLog(path, clock=lambda: DAY).skipped("pb", [DAY - 60, DAY - 30], "missed: test")
+    with sqlite3.connect(path) as db:
+        for index in ("runs_by_start", "sends_by_time", "slots_by_time"):
+            db.execute(f"DROP INDEX {index}")
+        db.execute("PRAGMA user_version = 2")
+    reader = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    dry = Pruner(reader, HORIZON, now=NOW, dry_run=True, batch=1).run()
+    reader.close()
+    assert dry.removed["runs"] == 1 and dry.removed["slots"] == 1  # the newest slot stays
+    report = prune(path, batch=1)
+    assert report.removed == dry.removed
+    with sqlite3.connect(path) as db:
+        indexes = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert {"runs_by_start", "sends_by_time", "slots_by_time"} <= indexes
