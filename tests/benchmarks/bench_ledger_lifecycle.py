@@ -3,6 +3,7 @@
 
     .venv/bin/python tests/benchmarks/bench_ledger_lifecycle.py [--runs 10000000]
         [--repeats 5] [--sim-rate 800] [--sim-days 30] [--retain-days 7] [--skip-sim]
+        [--skip-cost] [--legacy 1000000]
 
 1. Constant cost. Two ledgers are written straight with SQL (a recursive CTE, one
    transaction each; not through the runner): a fresh one (``--fresh`` runs, default 100)
@@ -22,6 +23,10 @@
    for ``--sim-days`` simulated days, six hours at a time, and pruned after each six
    hours with ``--retain-days`` as serve's retention would; printed: the file size after
    each simulated day, and the longest single write transaction of the prunes.
+
+3. ``--legacy N``: a ledger of N runs written before retention (schema version 2, no
+   incremental vacuum): its first open by this version, ``ledger vacuum``, and a first
+   ``ledger prune`` of its older half (with the longest lock of a batch).
 
 Always exits 0: this is a measurement. The machine is shared: compare ratios, not times.
 """
@@ -144,10 +149,12 @@ def new_ledger(path: Path) -> sqlite3.Connection:
     return db
 
 
-def build(path: Path, runs: int) -> float:
+def build(path: Path, runs: int, ago: float = 3600) -> float:
+    """``runs`` runs at RATE a minute, the last ``ago`` seconds before now (an hour: none
+    of it is in the scheduler's way)."""
     started = time.perf_counter()
     db = new_ledger(path)
-    now = time.time() - 3600  # an hour before now: nothing of it is in the scheduler's way
+    now = time.time() - ago
     chunk = 1_000_000
     for first in range(0, runs, chunk):
         count = min(chunk, runs - first)
@@ -292,6 +299,44 @@ def bounded_size(folder: Path, rate: int, days: int, retain_days: int) -> None:
         print(f"  day {day:>2}: {size / 1e9:6.2f} GB, {runs:,} runs")
 
 
+def existing_ledger_costs(folder: Path, runs: int) -> None:
+    """A ledger written before retention (schema version 2, no incremental vacuum): what
+    its first open by this version, `ledger vacuum` and a first prune of half of it cost."""
+    path = folder / "legacy.sqlite3"
+    legacy = sqlite3.connect(path)
+    legacy.execute("PRAGMA auto_vacuum=NONE")
+    legacy.execute("CREATE TABLE placeholder (x)")
+    legacy.close()
+    build(path, runs, ago=2 * 86_400)  # out of the daily-cap window
+    with sqlite3.connect(path) as db:
+        for index in ("runs_by_start", "sends_by_time", "slots_by_time"):
+            db.execute(f"DROP INDEX {index}")
+        db.execute("PRAGMA user_version = 2")
+    size = file_bytes(path)
+    started = time.perf_counter()
+    Ledger(path).close()
+    SlotLog(path).close()
+    migrate = time.perf_counter() - started
+    cli = [sys.executable, "-m", "runner", "ledger"]
+    state = ("--state", str(path))
+    started = time.perf_counter()
+    subprocess.run([*cli, "vacuum", *state], check=True, capture_output=True)
+    vacuum = time.perf_counter() - started
+    half = 2 * 86_400 + runs / 2 * 60 / RATE  # the older half is this much older
+    started = time.perf_counter()
+    pruned = subprocess.run(
+        [*cli, "prune", "--older-than", f"{half:.0f}s", *state],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    prune = time.perf_counter() - started
+    print(f"a {runs:,}-run ledger from before retention ({size / 1e9:.2f} GB):")
+    print(f"  first open by this version (adds the version-4 indexes): {migrate:.1f}s")
+    print(f"  `ledger vacuum` (one-time rewrite, holds the write lock): {vacuum:.1f}s")
+    print(f"  `ledger prune` of the older half: {prune:.1f}s")
+    for line in pruned.stdout.splitlines():
+        print(f"    {line}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10_000_000)
@@ -302,6 +347,7 @@ def main() -> None:
     parser.add_argument("--retain-days", type=int, default=7)
     parser.add_argument("--skip-sim", action="store_true")
     parser.add_argument("--skip-cost", action="store_true")
+    parser.add_argument("--legacy", type=int, default=0, help="runs of a pre-retention ledger")
     args = parser.parse_args()
     print(
         "reproduce: .venv/bin/python tests/benchmarks/bench_ledger_lifecycle.py "
@@ -310,10 +356,13 @@ def main() -> None:
         f"--retain-days {args.retain_days}"
         + (" --skip-sim" if args.skip_sim else "")
         + (" --skip-cost" if args.skip_cost else "")
+        + (f" --legacy {args.legacy}" if args.legacy else "")
     )
     with tempfile.TemporaryDirectory(prefix="bench-lifecycle-") as name:
         if not args.skip_cost:
             constant_cost(Path(name), args.runs, args.fresh, args.repeats)
+        if args.legacy:
+            existing_ledger_costs(Path(name), args.legacy)
         if not args.skip_sim:
             bounded_size(Path(name), args.sim_rate, args.sim_days, args.retain_days)
 
