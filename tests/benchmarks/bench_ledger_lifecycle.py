@@ -277,7 +277,7 @@ def bounded_size(folder: Path, rate: int, days: int, retain_days: int) -> None:
     step_hours = 6
     per_step = rate * 60 * step_hours
     start = time.time() - days * 86_400
-    longest, number, sizes = 0.0, 0, []
+    longest, number = 0.0, 0
     for step in range(days * 24 // step_hours):
         end = start + (step + 1) * step_hours * 3600
         db.execute("BEGIN")
@@ -289,14 +289,17 @@ def bounded_size(folder: Path, rate: int, days: int, retain_days: int) -> None:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         if (step + 1) % (24 // step_hours) == 0:
             runs = db.execute("SELECT count(*) FROM runs").fetchone()[0]
-            sizes.append((step + 1) * step_hours // 24, file_bytes(path), runs)
+            day = (step + 1) * step_hours // 24
+            print(
+                f"  day {day:>2}: {file_bytes(path) / 1e9:6.2f} GB, {runs:,} runs "
+                f"(last prune: {report.removed['runs']:,} runs in {report.batches} batches)",
+                flush=True,
+            )
     db.close()
     print(
         f"simulated {days} days at {rate} runs a minute, pruned every {step_hours} h to "
         f"{retain_days} days; the longest prune batch held the lock {longest * 1000:.0f} ms"
     )
-    for day, size, runs in sizes:
-        print(f"  day {day:>2}: {size / 1e9:6.2f} GB, {runs:,} runs")
 
 
 def existing_ledger_costs(folder: Path, runs: int) -> None:
