@@ -57,10 +57,7 @@ from runner.ledger.slots import SlotLog
 RATE = 800  # runs a minute: serve's ceiling
 PLAYBOOKS = 10
 
-SERVED = """\
-version: 1
-name: bench-{n}
-schedule: {{ cron: "0 0 1 1 *", missed: skip }}
+_CONNECTION = """\
 env:
   WAIAAS_SESSION_TOKEN: ~
 daemon:
@@ -69,27 +66,20 @@ daemon:
   network: ethereum-sepolia
 wallets:
   treasury: {{ name: treasury, network: ethereum-sepolia }}
-steps:
-  - id: look
-    balance: {{ wallet: treasury }}
 """
 
-ONE_SHOT = """\
-version: 1
-name: bench-0
-env:
-  WAIAAS_SESSION_TOKEN: ~
-daemon:
-  url: "{url}"
-  token: "${{{{ env.WAIAAS_SESSION_TOKEN }}}}"
-  network: ethereum-sepolia
-wallets:
-  treasury: {{ name: treasury, network: ethereum-sepolia }}
-  agent: {{ name: agent, network: ethereum-sepolia }}
-steps:
-  - id: fund
-    send: {{ from: treasury, to: agent, amount: "0.000001 ETH" }}
-"""
+SERVED = (
+    'version: 1\nname: bench-{n}\nschedule: {{ cron: "0 0 1 1 *", missed: skip }}\n'
+    + _CONNECTION
+    + "steps:\n  - id: look\n    balance: {{ wallet: treasury }}\n"
+)
+
+ONE_SHOT = (
+    "version: 1\nname: bench-0\n"
+    + _CONNECTION
+    + "  agent: {{ name: agent, network: ethereum-sepolia }}\n"
+    + 'steps:\n  - id: fund\n    send: {{ from: treasury, to: agent, amount: "0.000001 ETH" }}\n'
+)
 
 REQUEST = json.dumps(
     {
