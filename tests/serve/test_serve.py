@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from runner.ledger import Ledger
+from runner.ledger.connection import connect
+from runner.ledger.horizon import advance_horizon
 from runner.ledger.slots import SlotLog
 from runner.sandbox import Sandbox
 from runner.serve.slots import slot_run_id
@@ -251,3 +253,26 @@ async def test_a_burst_is_recorded_as_started_before_waiting_for_a_run_place(
     )
     with Ledger(harness.state) as ledger:
         assert sum(ledger.run(r.run_id or "") is not None for r in records) == 1
+
+
+async def test_missed_slots_older_than_the_prune_horizon_are_skipped(
+    harness: ServeHarness,
+) -> None:
+    """After a prune up to now, the catch-up of `missed: run_once` would run a slot whose
+    record may have been pruned: it is recorded as skipped (pruned), nothing runs."""
+    write_playbook(harness.books, "hourly", "{ interval: 1h, missed: run_once, grace: 1s }")
+    missed = _seed_downtime(harness, "hourly")
+    db = connect(harness.state)
+    db.execute("BEGIN IMMEDIATE")
+    advance_horizon(db, time.time(), time.time(), 0, 0, 0, 0)
+    db.execute("COMMIT")
+    db.close()
+    await harness.start()
+    await until(lambda: harness.slots("hourly")[-1].outcome == "skipped", "the pruned slot")
+    await harness.stop()
+    recorded = {s.slot: s for s in harness.slots("hourly")}
+    assert [recorded[s].outcome for s in missed] == ["skipped"] * 3
+    assert (recorded[missed[-1]].reason or "").startswith("pruned: ")
+    assert harness.sandbox.transaction_count() == 0
+    with Ledger(harness.state) as ledger:
+        assert ledger.run(slot_run_id("hourly", _utc(missed[-1]))) is None
