@@ -26,7 +26,8 @@
 
 3. ``--legacy N``: a ledger of N runs written before retention (schema version 2, no
    incremental vacuum): its first open by this version, ``ledger vacuum``, and a first
-   ``ledger prune`` of its older half (with the longest lock of a batch).
+   ``ledger prune`` of its older half (with the longest lock of a batch); then, on what
+   is left, ``ledger stats``, ``ledger backup`` and ``ledger export``.
 
 Always exits 0: this is a measurement. The machine is shared: compare ratios, not times.
 """
@@ -322,12 +323,29 @@ def existing_ledger_costs(folder: Path, runs: int) -> None:
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     prune = time.perf_counter() - started
+    timed = {}
+    for name, args in {
+        "ledger stats": ["stats", *state],
+        "ledger backup (copy, then its full check)": [
+            "backup",
+            str(folder / "copy.sqlite3"),
+            *state,
+        ],
+        "ledger export --format csv (every send)": ["export", *state],
+        "ledger export --since 1h": ["export", "--since", "1h", *state],
+    }.items():
+        started = time.perf_counter()
+        subprocess.run([*cli, *args], check=True, capture_output=True)
+        timed[name] = time.perf_counter() - started
     print(f"a {runs:,}-run ledger from before retention ({size / 1e9:.2f} GB):")
     print(f"  first open by this version (adds the version-4 indexes): {migrate:.1f}s")
     print(f"  `ledger vacuum` (one-time rewrite, holds the write lock): {vacuum:.1f}s")
     print(f"  `ledger prune` of the older half: {prune:.1f}s")
     for line in pruned.stdout.splitlines():
         print(f"    {line}")
+    print(f"after that prune ({file_bytes(path) / 1e9:.2f} GB):")
+    for name, seconds in timed.items():
+        print(f"  `{name}`: {seconds:.1f}s")
 
 
 def main() -> None:
