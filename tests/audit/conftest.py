@@ -1,0 +1,99 @@
+"""Audits against the sandbox: runs through the engine (the exactly-once harness: a real
+ledger, real HTTP), transfers posted straight to the daemon, and the audit of both."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from runner.client import RetryPolicy, SendResult, TransferRequest, WAIaaSClient
+from runner.engine.audit import AuditReport, AuditSettings, AuditSource, audit
+from runner.ledger import Ledger
+from runner.playbook import load_playbook
+from tests.exactly_once.conftest import STRANGER, Harness, harness  # noqa: F401
+
+SEND_BODY = """\
+steps:
+  - id: fund
+    send: { from: treasury, to: agent, amount: "AMOUNT" }
+"""
+NETWORK = "ethereum-sepolia"
+
+
+def send_body(amount: str) -> str:
+    return SEND_BODY.replace("AMOUNT", amount)
+
+
+def wei(eth: str) -> int:
+    whole, _, fraction = eth.partition(".")
+    return int(whole) * 10**18 + int((fraction + "0" * 18)[:18])
+
+
+class Daemon:
+    """Transfers made straight to the sandbox, as another client of the daemon would."""
+
+    def __init__(self, harness: Harness) -> None:
+        self.harness = harness
+
+    def client(self) -> WAIaaSClient:
+        return WAIaaSClient(self.harness.sandbox.url, self.harness.sandbox.token)
+
+    async def post(self, to: str, raw: int, wallet: str = "treasury") -> SendResult:
+        wallet_id = self.harness.sandbox.wallet(wallet)["id"]
+        request = TransferRequest(to, raw, network=NETWORK, wallet_id=wallet_id)
+        async with self.client() as client:
+            return await client.send(request)
+
+    async def status(self, tx_id: str) -> str:
+        async with self.client() as client:
+            return (await client.get_transaction(tx_id)).status.value
+
+    def address(self, wallet: str) -> str:
+        return self.harness.sandbox.wallet(wallet)["address"]
+
+
+async def run_audit(harness: Harness, *paths: Path, **settings: Any) -> AuditReport:
+    """The engine's audit of ``paths`` (default: the harness's last playbook file)."""
+    files = list(paths) or [harness.tmp_path / f"playbook-{harness._count}.yaml"]
+    playbooks = [load_playbook(path) for path in files]
+    options = harness.options()
+    async with WAIaaSClient(
+        harness.sandbox.url, harness.sandbox.token, retry_policy=RetryPolicy(max_retry_after=0)
+    ) as client:
+        source = AuditSource(harness.sandbox.url, client, playbooks, options)
+        with Ledger(harness.state) as ledger:
+            return await audit([source], ledger, AuditSettings(**settings))
+
+
+async def audit_command(harness: Harness, *args: str) -> tuple[int, str, str]:
+    """``waiaas-run audit`` in another process, against the harness's sandbox and ledger."""
+    environ = {
+        **os.environ,
+        "WAIAAS_SESSION_TOKEN": harness.sandbox.token,
+        "WAIAAS_URL": harness.sandbox.url,
+        "XDG_CONFIG_HOME": str(harness.tmp_path / "config"),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "runner",
+        "audit",
+        "--state",
+        str(harness.state),
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=environ,
+    )
+    out, err = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+def as_json(out: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(out)
+    return data
