@@ -7,14 +7,21 @@ import asyncio
 import json
 import os
 import sys
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
+
+import httpx
+import pytest
 
 from runner.client import RetryPolicy, SendResult, TransferRequest, WAIaaSClient
 from runner.engine.audit import AuditReport, AuditSettings, AuditSource, audit
 from runner.ledger import Ledger
 from runner.playbook import load_playbook
-from tests.exactly_once.conftest import STRANGER, Harness, harness  # noqa: F401
+from tests.exactly_once.conftest import STRANGER, Harness
+
+__all__ = ["STRANGER", "Daemon", "audit_command", "run_audit", "send_body", "wei"]
 
 SEND_BODY = """\
 steps:
@@ -56,27 +63,49 @@ class Daemon:
         return self.harness.sandbox.wallet(wallet)["address"]
 
 
-async def run_audit(harness: Harness, *paths: Path, **settings: Any) -> AuditReport:
-    """The engine's audit of ``paths`` (default: the harness's last playbook file)."""
+async def run_audit(
+    harness: Harness,
+    *paths: Path,
+    clock: Callable[[], float] = time.time,
+    on_request: Callable[[str], None] | None = None,
+    **settings: Any,
+) -> AuditReport:
+    """The engine's audit of ``paths`` (default: the harness's last playbook file);
+    ``on_request`` is told ``METHOD /path`` of every request."""
     files = list(paths) or [harness.tmp_path / f"playbook-{harness._count}.yaml"]
     playbooks = [load_playbook(path) for path in files]
-    options = harness.options()
-    async with WAIaaSClient(
-        harness.sandbox.url, harness.sandbox.token, retry_policy=RetryPolicy(max_retry_after=0)
-    ) as client:
-        source = AuditSource(harness.sandbox.url, client, playbooks, options)
+
+    async def seen(request: httpx.Request) -> None:
+        if on_request is not None:
+            on_request(f"{request.method} {request.url.path}")
+
+    async with (
+        httpx.AsyncClient(event_hooks={"request": [seen]}) as http,
+        WAIaaSClient(
+            harness.sandbox.url,
+            harness.sandbox.token,
+            retry_policy=RetryPolicy(max_retry_after=0),
+            http_client=http,
+        ) as client,
+    ):
+        source = AuditSource(harness.sandbox.url, client, playbooks, harness.options())
         with Ledger(harness.state) as ledger:
-            return await audit([source], ledger, AuditSettings(**settings))
+            return await audit([source], ledger, AuditSettings(**settings), clock=clock)
 
 
-async def audit_command(harness: Harness, *args: str) -> tuple[int, str, str]:
-    """``waiaas-run audit`` in another process, against the harness's sandbox and ledger."""
+async def audit_command(
+    harness: Harness, *args: str, without: tuple[str, ...] = ()
+) -> tuple[int, str, str]:
+    """``waiaas-run audit`` in another process, against the harness's sandbox and ledger
+    (``without``: environment variables left unset)."""
     environ = {
         **os.environ,
         "WAIAAS_SESSION_TOKEN": harness.sandbox.token,
         "WAIAAS_URL": harness.sandbox.url,
         "XDG_CONFIG_HOME": str(harness.tmp_path / "config"),
     }
+    for name in without:
+        environ.pop(name, None)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -97,3 +126,14 @@ async def audit_command(harness: Harness, *args: str) -> tuple[int, str, str]:
 def as_json(out: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(out)
     return data
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Harness]:
+    """The exactly-once harness: a sandbox over HTTP, a ledger, runs through the engine."""
+    running = Harness(tmp_path, monkeypatch)
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.close()
