@@ -6,17 +6,25 @@ import asyncio
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
 from runner.cli._address import listen_address
 from runner.cli._execution import positive_duration
 from runner.ledger import LedgerError, default_ledger_path
+from runner.serve.audit import ServeAuditOptions
 from runner.serve.budget import DaemonLimits
-from runner.serve.engine_adapter import LaunchOptions
+from runner.serve.engine_adapter import AuditSettings, LaunchOptions
 from runner.serve.http import HttpEndpoints
 from runner.serve.lifecycle import Serve, ServeOptions, StartupError
 from runner.serve.logs import configure_logging
+
+
+def audit_interval(ctx: click.Context, param: click.Parameter, value: str) -> float | None:
+    if value.strip().lower() in ("off", "0", "no", "never"):
+        return None
+    return positive_duration(ctx, param, value)
 
 
 @click.command("serve")
@@ -77,6 +85,41 @@ from runner.serve.logs import configure_logging
     "serve paces itself below them.",
 )
 @click.option(
+    "--audit-every",
+    callback=audit_interval,
+    default="1h",
+    show_default=True,
+    metavar="DURATION|off",
+    help="Audit the scheduled playbooks' wallets against the ledger this often (as "
+    "`waiaas-run audit` does; the first a minute after the start); off: never.",
+)
+@click.option(
+    "--audit-since",
+    callback=positive_duration,
+    default="24h",
+    show_default=True,
+    help="How far back each audit reads the transaction lists.",
+)
+@click.option(
+    "--audit-max-list-reads",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Transaction-list reads per session and audit (they share the daemon's 10 a "
+    "minute with the runs, paced by the request budget).",
+)
+@click.option(
+    "--audit-webhook",
+    envvar="WAIAAS_AUDIT_WEBHOOK",
+    metavar="URL",
+    help="POST one event per new audit finding here (default: $WAIAAS_AUDIT_WEBHOOK).",
+)
+@click.option(
+    "--audit-cancel-queued",
+    is_flag=True,
+    help="Let each audit cancel the likely doubles the daemon still holds QUEUED.",
+)
+@click.option(
     "--log-format",
     type=click.Choice(["auto", "text", "json"]),
     default="auto",
@@ -92,6 +135,11 @@ def command(
     watch: bool,
     max_concurrent_runs: int,
     log_format: str,
+    audit_every: float | None,
+    audit_since: float,
+    audit_max_list_reads: int,
+    audit_webhook: str | None,
+    audit_cancel_queued: bool,
     **launch: Any,
 ) -> None:
     """Run every playbook under PATHS (files or directories) that has a `schedule:`, each
@@ -117,8 +165,30 @@ def command(
         max_concurrent_runs=max_concurrent_runs,
         limits=DaemonLimits(ip, session, tx_list),
         watch_interval=2.0 if watch else None,
+        audit=ServeAuditOptions(
+            every=audit_every,
+            settings=AuditSettings(
+                since=audit_since,
+                max_list_reads=audit_max_list_reads,
+                cancel_queued=audit_cancel_queued,
+            ),
+            webhook=_webhook(audit_webhook),
+        ),
     )
     sys.exit(asyncio.run(_serve(options, http)))
+
+
+def _webhook(url: str | None) -> str | None:
+    """The audit webhook, checked without ever quoting it (it may carry a secret)."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise click.BadParameter(
+            "not an http:// or https:// URL (not shown: it may hold a secret)",
+            param_hint="--audit-webhook",
+        )
+    return url
 
 
 async def _serve(options: ServeOptions, http: tuple[str, int] | None) -> int:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from runner.lazy import import_all
 from runner.ledger import LedgerError
+from runner.serve.audit import ServeAudit
 from runner.serve.catalog import Catalog, Entry, fingerprint_of, load_catalog
 from runner.serve.engine_adapter import UsageError, connection_for
 from runner.serve.recovery import MISSED_LIMIT, plan_recovery
@@ -43,6 +44,7 @@ class Serve(ServeCore):
         self._overloaded = False
         self._overload_said_at = float("-inf")
         self.invalid: dict[str, str] = {}
+        self.audit = ServeAudit(self, options.audit, clock=options.clock, sleep=options.sleep)
 
     # -- start -----------------------------------------------------------------------------
 
@@ -60,6 +62,8 @@ class Serve(ServeCore):
         for state in list(self.states.values()):
             self._schedule_with_recovery(state)
         self._background.append(asyncio.create_task(self._watchdog(), name="serve watchdog"))
+        if (audits := self.audit.start()) is not None:
+            self._background.append(audits)
         if self.options.watch_interval:
             seen = fingerprint_of(self.options.paths)  # before anything can change
             self._background.append(asyncio.create_task(self._watch(seen), name="serve watch"))

@@ -31,6 +31,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 from runner.ledger import Ledger, LedgerError
 from runner.ledger.connection import failure
 from runner.ledger.slots import SlotLog
+from runner.serve.audit import ServeAuditOptions
 from runner.serve.budget import CURRENT_RUN, DRAIN_MESSAGE, Budget, DaemonLimits, RunMeter
 from runner.serve.catalog import Entry
 from runner.serve.engine_adapter import LaunchOptions, RunOutcome, run_for_slot
@@ -60,6 +61,7 @@ class ServeOptions:
     clock: Callable[[], float] = time.time
     monotonic: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    audit: ServeAuditOptions = field(default_factory=ServeAuditOptions)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from runner.ledger import Ledger, SendState
 from runner.ledger.slots import SlotLog
+from runner.serve.audit import render_audit
 from runner.serve.catalog import Catalog
 from runner.serve.triggers import build_trigger, describe, next_slots
 
@@ -72,6 +73,7 @@ def serve_status(serve: Any) -> dict[str, Any]:
         "playbooks": playbooks,
         "invalid": serve.invalid,
         "sends_needing_attention": _needing_a_person(serve.ledger),
+        "audit": serve.audit.status(),
     }
 
 
@@ -153,6 +155,7 @@ def render_status(status: dict[str, Any]) -> str:
         )
     for path, problem in status.get("invalid", {}).items():
         lines.append(f"INVALID {path}: {problem.splitlines()[0] if problem else ''}")
+    lines += render_audit(status.get("audit"))
     attention = status["sends_needing_attention"]
     if attention:
         lines.append(f"{len(attention)} send(s) NEED A PERSON (see `waiaas-run resolve`):")
