@@ -313,3 +313,48 @@ async def test_a_rate_limited_list_is_an_incomplete_audit_not_a_wait(harness: Ha
 
 async def _audit_at(harness: Harness, now: float, **settings: float) -> AuditReport:
     return await run_audit(harness, clock=lambda: now, **settings)
+
+
+async def test_a_wallet_that_cannot_be_resolved_leaves_the_audit_incomplete(
+    harness: Harness,
+) -> None:
+    path = harness.write(
+        """\
+        steps:
+          - id: look
+            balance: { wallet: ghost }
+        """.replace("        ", "")
+    )
+    path.write_text(
+        path.read_text().replace(
+            "agent: { name: agent, network: ethereum-sepolia }",
+            "agent: { name: agent, network: ethereum-sepolia }\n  ghost: { name: ghost }",
+        )
+    )
+    report = await run_audit(harness, path)
+    assert not report.complete and report.exit_code is ExitCode.FAILED
+    assert any("ghost" in problem for problem in report.problems)
+    assert report.wallets == []  # nothing of that session was claimed to be read
+
+
+async def test_a_copy_of_a_send_whose_transaction_is_in_question_is_no_double(
+    harness: Harness,
+) -> None:
+    await harness.run(send_body("0.001 ETH"))
+    daemon = Daemon(harness)
+    # the ledger names a transaction the daemon does not know (a typo when resolving by
+    # hand?); the identical queued transfer may be the send's real one: never cancelled
+    record(
+        harness,
+        "exactly-once/typo/s",
+        to=STRANGER,
+        raw=wei("0.2"),
+        tx_id="01900000-0000-7000-8000-000000000001",
+    )
+    real = await daemon.post(STRANGER, wei("0.2"))
+    await until_status(daemon, real.id, "QUEUED")
+    report = await run_audit(harness, cancel_queued=True)
+    assert sorted(f.kind.value for f in report.findings) == ["mismatch", "unknown_to_daemon"]
+    (maybe_own,) = [f for f in report.findings if f.kind is FindingKind.MISMATCH]
+    assert maybe_own.tx_id == real.id and "may be the send's own" in maybe_own.summary
+    assert report.cancels == [] and await daemon.status(real.id) == "QUEUED"

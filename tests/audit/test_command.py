@@ -109,3 +109,17 @@ async def test_usage_errors_exit_2(harness: Harness, tmp_path: Path) -> None:
     assert code == 2 and "no ledger" in err
     code, _, err = await audit_command(harness, without=("WAIAAS_URL",))
     assert code == 2 and "name the playbooks to audit" in err
+
+
+async def test_cancel_queued_names_what_it_cancelled(harness: Harness) -> None:
+    await harness.run(send_body("0.2 ETH"))  # APPROVAL tier: QUEUED for the owner
+    daemon = Daemon(harness)
+    double = await daemon.post(daemon.address("agent"), wei("0.2"))
+    for _ in range(200):
+        if await daemon.status(double.id) == "QUEUED":
+            break
+    code, out, err = await audit_command(harness, "--cancel-queued", last_playbook(harness))
+    assert code == 1, err
+    assert f"cancelled {double.id} (likely double of send exactly-once/" in out
+    assert "[CANCELLED]" in out
+    assert await daemon.status(double.id) == "CANCELLED"
