@@ -8,18 +8,21 @@ import json
 import os
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from runner.client import RetryPolicy, SendResult, TransferRequest, WAIaaSClient
 from runner.engine.audit import AuditReport, AuditSettings, AuditSource, audit
 from runner.ledger import Ledger
 from runner.playbook import load_playbook
+
+# the exactly-once harness (a sandbox over HTTP, a ledger, runs through the engine) is
+# this package's fixture too
 from tests.exactly_once.conftest import STRANGER, Harness
+from tests.exactly_once.conftest import harness as harness
 
 __all__ = ["STRANGER", "Daemon", "audit_command", "run_audit", "send_body", "wei"]
 
@@ -43,8 +46,8 @@ def wei(eth: str) -> int:
 class Daemon:
     """Transfers made straight to the sandbox, as another client of the daemon would."""
 
-    def __init__(self, harness: Harness) -> None:
-        self.harness = harness
+    def __init__(self, running: Harness) -> None:
+        self.harness = running
 
     def client(self) -> WAIaaSClient:
         return WAIaaSClient(self.harness.sandbox.url, self.harness.sandbox.token)
@@ -64,7 +67,7 @@ class Daemon:
 
 
 async def run_audit(
-    harness: Harness,
+    running: Harness,
     *paths: Path,
     clock: Callable[[], float] = time.time,
     on_request: Callable[[str], None] | None = None,
@@ -72,7 +75,7 @@ async def run_audit(
 ) -> AuditReport:
     """The engine's audit of ``paths`` (default: the harness's last playbook file);
     ``on_request`` is told ``METHOD /path`` of every request."""
-    files = list(paths) or [harness.tmp_path / f"playbook-{harness._count}.yaml"]
+    files = list(paths) or [running.tmp_path / f"playbook-{running._count}.yaml"]
     playbooks = [load_playbook(path) for path in files]
 
     async def seen(request: httpx.Request) -> None:
@@ -82,27 +85,27 @@ async def run_audit(
     async with (
         httpx.AsyncClient(event_hooks={"request": [seen]}) as http,
         WAIaaSClient(
-            harness.sandbox.url,
-            harness.sandbox.token,
+            running.sandbox.url,
+            running.sandbox.token,
             retry_policy=RetryPolicy(max_retry_after=0),
             http_client=http,
         ) as client,
     ):
-        source = AuditSource(harness.sandbox.url, client, playbooks, harness.options())
-        with Ledger(harness.state) as ledger:
+        source = AuditSource(running.sandbox.url, client, playbooks, running.options())
+        with Ledger(running.state) as ledger:
             return await audit([source], ledger, AuditSettings(**settings), clock=clock)
 
 
 async def audit_command(
-    harness: Harness, *args: str, without: tuple[str, ...] = ()
+    running: Harness, *args: str, without: tuple[str, ...] = ()
 ) -> tuple[int, str, str]:
     """``waiaas-run audit`` in another process, against the harness's sandbox and ledger
     (``without``: environment variables left unset)."""
     environ = {
         **os.environ,
-        "WAIAAS_SESSION_TOKEN": harness.sandbox.token,
-        "WAIAAS_URL": harness.sandbox.url,
-        "XDG_CONFIG_HOME": str(harness.tmp_path / "config"),
+        "WAIAAS_SESSION_TOKEN": running.sandbox.token,
+        "WAIAAS_URL": running.sandbox.url,
+        "XDG_CONFIG_HOME": str(running.tmp_path / "config"),
     }
     for name in without:
         environ.pop(name, None)
@@ -112,7 +115,7 @@ async def audit_command(
         "runner",
         "audit",
         "--state",
-        str(harness.state),
+        str(running.state),
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -126,14 +129,3 @@ async def audit_command(
 def as_json(out: str) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(out)
     return data
-
-
-@pytest.fixture
-async def harness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Harness]:
-    """The exactly-once harness: a sandbox over HTTP, a ledger, runs through the engine."""
-    running = Harness(tmp_path, monkeypatch)
-    await running.start()
-    try:
-        yield running
-    finally:
-        await running.close()
