@@ -226,8 +226,8 @@ async def audit(
     report.wallets = [wallet.audit for wallet in wallets.values()]
     # the ledger is read after the lists: a send answered meanwhile has claimed its
     # transaction, and one still waiting for its answer is `intended` (never a double)
-    claimed = ledger.claimed_tx_ids()
-    sends = ledger.sends()
+    claimed = ledger.claimed_among(tx.id for w in wallets.values() for tx in w.transactions)
+    sends = _sends_to_judge(ledger, report.since - settings.near)
     for wallet in wallets.values():
         await _judge(wallet, sends, claimed, report, settings)
     if settings.cancel_queued:
@@ -250,8 +250,8 @@ async def _wallets_of(source: AuditSource, ledger: Ledger, since: float) -> dict
             wallet = await run.wallets.wallet(alias)
             if wallet.id is not None:
                 found.setdefault(wallet.id, wallet.label)
-        for send in ledger.sends(playbook=playbook.name):
-            if send.wallet_id and send.wallet_id not in found and send.intended_at >= since:
+        for send in ledger.sends(playbook=playbook.name, since=since):
+            if send.wallet_id and send.wallet_id not in found:
                 if send.wallet_id not in linked:
                     raise RunnerError(
                         f"send {send.key} came from wallet {send.wallet_id}, which this "
@@ -310,6 +310,14 @@ async def _read_list(wallet: _Wallet, since: float) -> None:
         cursor = page.cursor
 
 
+def _sends_to_judge(ledger: Ledger, horizon: float) -> list[SendIntent]:
+    """The sends intended since ``horizon``, and the unsettled ones of any age."""
+    found = {send.key: send for send in ledger.sends(since=horizon)}
+    for state in (SendState.UNKNOWN, SendState.INTENDED):
+        found.update((send.key, send) for send in ledger.sends(state=state))
+    return list(found.values())
+
+
 async def _judge(
     wallet: _Wallet,
     sends: list[SendIntent],
@@ -318,13 +326,7 @@ async def _judge(
     settings: AuditSettings,
 ) -> None:
     wallet_id = wallet.audit.wallet_id
-    horizon = report.since - settings.near
-    unsettled = (SendState.UNKNOWN, SendState.INTENDED)
-    intents = [
-        send
-        for send in sends
-        if send.wallet_id == wallet_id and (send.intended_at >= horizon or send.state in unsettled)
-    ]
+    intents = [send for send in sends if send.wallet_id == wallet_id]
     looked_up: dict[str, Transaction | None] = {}
     for tx_id in lookups_needed(wallet.transactions, intents, report.since):
         answer = await _look_up(wallet.source.client, tx_id)

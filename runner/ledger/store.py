@@ -15,7 +15,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -258,16 +258,20 @@ class Ledger:
         playbook: str | None = None,
         run_id: str | None = None,
         state: SendState | None = None,
+        since: float | None = None,
     ) -> list[SendIntent]:
         """Send intents, oldest first; by run and by state through an index (a run asks for
-        the unsettled ones every time, so that must not read years of sends)."""
-        query, args = "SELECT * FROM sends WHERE 1 = 1", list[str]()
+        the unsettled ones every time, so that must not read years of sends); ``since``:
+        intended then or later (filtered by SQLite: an audit of a day reads that day)."""
+        query, args = "SELECT * FROM sends WHERE 1 = 1", list[str | float]()
         if playbook is not None:
             query, args = query + " AND playbook = ?", [*args, playbook]
         if run_id is not None:
             query, args = query + " AND run_id = ?", [*args, run_id]
         if state is not None:
             query, args = query + " AND state = ?", [*args, state.value]
+        if since is not None:
+            query, args = query + " AND intended_at >= ?", [*args, since]
         return [
             intent_from_row(row) for row in self._db.execute(query + " ORDER BY intended_at", args)
         ]
@@ -336,6 +340,19 @@ class Ledger:
     def claimed_tx_ids(self) -> set[str]:
         rows = self._db.execute("SELECT tx_id FROM sends WHERE tx_id IS NOT NULL")
         return {row["tx_id"] for row in rows}
+
+    @_guarded("reading claimed transactions")
+    def claimed_among(self, tx_ids: Iterable[str]) -> set[str]:
+        """Which of ``tx_ids`` a send names (through the index on tx_id: an audit asks
+        about the transactions it read, not about every send ever made)."""
+        wanted, found = list(dict.fromkeys(tx_ids)), set[str]()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = self._db.execute(
+                f"SELECT tx_id FROM sends WHERE tx_id IN ({', '.join('?' * len(chunk))})", chunk
+            )
+            found.update(row["tx_id"] for row in rows)
+        return found
 
     @_guarded("reading what was spent")
     def spent_since(self, symbol: str, since: float, *, excluding: str | None = None) -> int:
