@@ -90,11 +90,12 @@ def command(
     request_timeout: float,
     state: Path | None,
 ) -> None:
-    """Compare the daemon's transactions of every wallet the playbooks use (PATHS: files or
-    directories; none: every wallet of the session given by --daemon-url and the token)
-    with the ledger's sends. Reports likely doubles, foreign transactions, sends the daemon
-    does not know and differences. Exit 0 clean, 1 findings or an incomplete audit,
-    2 usage, 3 a send in an unknown state."""
+    """Compare what the daemon did with the ledger's sends, for every wallet the playbooks use.
+
+    PATHS are playbook files or directories; without them, every wallet of the session
+    given by --daemon-url and the token is audited. Reports likely doubles, foreign
+    transactions, sends the daemon does not know, differences, and unsettled sends.
+    Exit 0 clean, 1 findings or an incomplete audit, 2 usage, 3 a send in an unknown state."""
     options = LaunchOptions(daemon_url=daemon_url, token_file=token_file, state=state)
     settings = AuditSettings(
         since=since, near=near, max_list_reads=max_list_reads, cancel_queued=cancel_queued

@@ -16,7 +16,8 @@ from runner.errors import ExitCode
 from runner.ledger import Ledger, SendState
 from runner.ledger.audit import FindingKind
 from tests.audit.conftest import STRANGER, Daemon, run_audit, send_body, wei
-from tests.exactly_once.conftest import Harness
+from tests.exactly_once.conftest import Harness, no_wait
+from tests.exactly_once.proxy import ManglingProxy, Rule, closed
 
 
 def kinds(report: AuditReport) -> list[tuple[str, str | None]]:
@@ -358,3 +359,24 @@ async def test_a_copy_of_a_send_whose_transaction_is_in_question_is_no_double(
     (maybe_own,) = [f for f in report.findings if f.kind is FindingKind.MISMATCH]
     assert maybe_own.tx_id == real.id and "may be the send's own" in maybe_own.summary
     assert report.cancels == [] and await daemon.status(real.id) == "QUEUED"
+
+
+async def test_a_request_a_proxy_held_past_the_grace_is_found_afterwards(
+    harness: Harness,
+) -> None:
+    """The README's first "cannot promise": the first request is lost on the way (the proxy
+    holds it), reconciliation finds nothing, the send is posted again; then the held
+    request reaches the daemon. The run cannot know; the audit finds the double."""
+    port = int(harness.sandbox.url.rsplit(":", 1)[1])
+    async with ManglingProxy(port) as proxy:
+        proxy.rules.append(Rule("POST", "/v1/transactions/send", closed, forward=False))
+        result, _ = await harness.run(send_body("0.001 ETH"), daemon_url=proxy.url, sleep=no_wait)
+    assert result.exit_code == 0
+    (send,) = harness.sends()
+    assert send.state is SendState.ACCEPTED and send.tx_id is not None
+    daemon = Daemon(harness)
+    late = await daemon.post(daemon.address("agent"), wei("0.001"))  # the held request
+    report = await run_audit(harness)
+    assert [(f.kind, f.tx_id, f.send_key) for f in report.findings] == [
+        (FindingKind.LIKELY_DOUBLE, late.id, send.key)
+    ]
