@@ -123,3 +123,41 @@ async def test_cancel_queued_names_what_it_cancelled(harness: Harness) -> None:
     assert f"cancelled {double.id} (likely double of send exactly-once/" in out
     assert "[CANCELLED]" in out
     assert await daemon.status(double.id) == "CANCELLED"
+
+
+async def test_playbooks_of_two_sessions_each_read_with_its_own(harness: Harness) -> None:
+    """Each playbook's wallets are read through its own session (a session reads only the
+    wallets linked to it), each session with its own list reads."""
+    await harness.run(send_body("0.001 ETH"))
+    first = harness.tmp_path / "first.token"
+    first.write_text(harness.sandbox.token + "\n")
+    _, second_token = harness.sandbox.create_session(["solana-ops"])
+    second = harness.tmp_path / "second.token"
+    second.write_text(second_token + "\n")
+    evm = Path(last_playbook(harness))
+    evm.write_text(
+        evm.read_text().replace('token: "${{ env.WAIAAS_SESSION_TOKEN }}"', f"token_file: {first}")
+    )
+    solana = harness.tmp_path / "solana.yaml"
+    solana.write_text(
+        "version: 1\nname: solana-look\n"
+        'daemon: { url: "${{ env.WAIAAS_URL }}", token_file: ' + str(second) + " }\n"
+        "wallets:\n  ops: { name: solana-ops, network: solana-devnet }\n"
+        "steps:\n  - id: look\n    balance: { wallet: ops }\n"
+    )
+    code, out, err = await audit_command(
+        harness,
+        "--max-list-reads",
+        "2",
+        "--output",
+        "json",
+        str(evm),
+        str(solana),
+        without=("WAIAAS_SESSION_TOKEN",),
+    )
+    assert code == 0, err + out
+    wallets = {w["wallet"]: w for w in as_json(out)["wallets"]}
+    assert set(wallets) == {"treasury", "agent", "ops"}
+    assert all(w["complete"] and w["list_reads"] == 1 for w in wallets.values())
+    for text in (out, err):
+        assert harness.sandbox.token not in text and second_token not in text
