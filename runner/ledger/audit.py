@@ -117,10 +117,11 @@ def judge_wallet(
     in_flight_since: float,
 ) -> WalletJudgement:
     """Judge one wallet. ``transactions``: the list read (created at or after ``since``);
-    ``intents``: the ledger's sends from this wallet; ``claimed``: every transaction id the
-    ledger names (any wallet); ``looked_up``: the answers for :func:`lookups_needed`
-    (None: the daemon does not know it); intents newer than ``in_flight_since`` that are
-    still ``intended`` may be waiting for their answer right now."""
+    ``intents``: the ledger's sends from this wallet; ``claimed``: those of the listed
+    transactions that a send of the ledger names (from any wallet); ``looked_up``: the
+    answers for :func:`lookups_needed` (None: the daemon does not know it); intents newer
+    than ``in_flight_since`` that are still ``intended`` may be waiting for their answer
+    right now."""
     judgement = WalletJudgement()
     by_id = {tx.id: tx for tx in transactions}
     # the sends whose own transaction the daemon holds, and did not fail: their doubles
