@@ -380,3 +380,25 @@ async def test_a_request_a_proxy_held_past_the_grace_is_found_afterwards(
     assert [(f.kind, f.tx_id, f.send_key) for f in report.findings] == [
         (FindingKind.LIKELY_DOUBLE, late.id, send.key)
     ]
+
+
+async def test_a_token_transfer_double_and_the_same_raw_amount_of_the_native_coin(
+    harness: Harness,
+) -> None:
+    usdc = "0x1c7D4B196Cb0C7B01d743Fbc6116a902379C7238"
+    body = send_body("10 USDC")
+    body += f'tokens:\n  USDC: {{ network: ethereum-sepolia, decimals: 6, address: "{usdc}" }}\n'
+    await harness.run(body)
+    (send,) = harness.sends()
+    assert send.symbol == "USDC" and send.tx_id is not None
+    daemon = Daemon(harness)
+    agent = daemon.address("agent")
+    treasury = harness.sandbox.wallet("treasury")["id"]
+    token = {"address": usdc, "decimals": 6, "symbol": "USDC"}
+    async with daemon.client() as client:
+        double = await client.send_token(
+            agent, 10_000_000, token=token, network="ethereum-sepolia", wallet_id=treasury
+        )
+    native = await daemon.post(agent, 10_000_000)  # same raw amount, but of the native coin
+    report = await run_audit(harness)
+    assert kinds(report) == sorted([("likely_double", double.id), ("foreign", native.id)])
