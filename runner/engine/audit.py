@@ -214,9 +214,9 @@ async def audit(
     for source in sources:
         allowance = _Allowance(settings.max_list_reads)
         try:
-            found = await _wallets_of(source, ledger, report.since)
-        except (RunnerError, WAIaaSError) as error:
-            report.problems.append(mask_secrets(f"{source.url}: cannot resolve wallets: {error}"))
+            found = await _wallets_of(source, ledger, report.since, report.problems)
+        except WAIaaSError as error:
+            report.problems.append(mask_secrets(f"{source.url}: cannot list wallets: {error}"))
             continue
         for wallet_id, label in found.items():
             if wallet_id not in wallets:  # a wallet two sessions can read is read once
@@ -235,29 +235,39 @@ async def audit(
     return report
 
 
-async def _wallets_of(source: AuditSource, ledger: Ledger, since: float) -> dict[str, str]:
+async def _wallets_of(
+    source: AuditSource, ledger: Ledger, since: float, problems: list[str]
+) -> dict[str, str]:
     """Wallet id -> label (its alias, else its name) for every wallet the playbooks use,
-    resolved as a run resolves them, and the wallets their recorded sends came from."""
+    resolved as a run resolves them, and the wallets their recorded sends came from; what
+    cannot be resolved or read is added to ``problems`` (the audit is then incomplete)."""
     info = await (source.connect_info or source.client.get_connect_info)()
     linked = {wallet.id: wallet.name for wallet in info.wallets}
     if not source.playbooks:
         return dict(linked)
     found: dict[str, str] = {}
+    unreadable: set[str] = set()
     for playbook in source.playbooks:
-        run = _resolving_run(playbook, source, ledger, info)
-        aliases: list[str | None] = [*playbook.wallets] or [None]
-        for alias in aliases:
-            wallet = await run.wallets.wallet(alias)
-            if wallet.id is not None:
-                found.setdefault(wallet.id, wallet.label)
+        try:
+            run = _resolving_run(playbook, source, ledger, info)
+            aliases: list[str | None] = [*playbook.wallets] or [None]
+            for alias in aliases:
+                wallet = await run.wallets.wallet(alias)
+                if wallet.id is not None:
+                    found.setdefault(wallet.id, wallet.label)
+        except RunnerError as error:
+            problems.append(mask_secrets(f"playbook {playbook.name}: {error}"))
         for send in ledger.sends(playbook=playbook.name, since=since):
-            if send.wallet_id and send.wallet_id not in found:
-                if send.wallet_id not in linked:
-                    raise RunnerError(
-                        f"send {send.key} came from wallet {send.wallet_id}, which this "
-                        "session cannot read"
-                    )
+            if not send.wallet_id or send.wallet_id in found or send.wallet_id in unreadable:
+                continue
+            if send.wallet_id in linked:
                 found[send.wallet_id] = linked[send.wallet_id]
+            else:
+                unreadable.add(send.wallet_id)  # said once
+                problems.append(
+                    f"send {send.key} came from wallet {send.wallet_id}, which the session "
+                    f"of {source.url} cannot read"
+                )
     return found
 
 

@@ -335,7 +335,7 @@ async def test_a_wallet_that_cannot_be_resolved_leaves_the_audit_incomplete(
     report = await run_audit(harness, path)
     assert not report.complete and report.exit_code is ExitCode.FAILED
     assert any("ghost" in problem for problem in report.problems)
-    assert report.wallets == []  # nothing of that session was claimed to be read
+    assert {w.label for w in report.wallets} == {"treasury", "agent"}  # still read
 
 
 async def test_a_copy_of_a_send_whose_transaction_is_in_question_is_no_double(
@@ -402,3 +402,24 @@ async def test_a_token_transfer_double_and_the_same_raw_amount_of_the_native_coi
     native = await daemon.post(agent, 10_000_000)  # same raw amount, but of the native coin
     report = await run_audit(harness)
     assert kinds(report) == sorted([("likely_double", double.id), ("foreign", native.id)])
+
+
+async def test_a_send_from_a_wallet_the_session_cannot_read(harness: Harness) -> None:
+    await harness.run(send_body("0.001 ETH"))
+    request = TransferRequest(
+        STRANGER, 5, network="solana-devnet", wallet_id="w-gone", symbol="SOL"
+    )
+    with Ledger(harness.state) as ledger:
+        ledger.intend_send(
+            key="exactly-once/gone/s",
+            run_id="gone",
+            playbook="exactly-once",
+            step_id="s",
+            request=request,
+        )
+    report = await run_audit(harness)
+    assert not report.complete
+    assert report.problems == [
+        f"send exactly-once/gone/s came from wallet w-gone, which the session of "
+        f"{harness.sandbox.url} cannot read"
+    ]
