@@ -195,11 +195,11 @@ def render(report: AuditReport, data: dict[str, Any]) -> str:
             line += " [CANCELLED]" if finding["cancelled"] else " [cancel failed]"
         lines.append(line)
     for cancel in data["cancelled"]:
-        what = "cancelled" if cancel["cancelled"] else "NOT cancelled"
-        lines.append(
-            f"{what} {cancel['tx_id']} (likely double of send {cancel['send_key']}): "
-            f"{cancel['detail']}"
-        )
+        line = f"{cancel['tx_id']} (likely double of send {cancel['send_key']})"
+        if cancel["cancelled"]:
+            lines.append(f"cancelled {line}")
+        else:
+            lines.append(f"NOT cancelled {line}: {cancel['detail']}")
     for send in data["unsettled"]:
         candidates = ", ".join(send["candidates"]) or "none in the list read"
         lines.append(

@@ -297,7 +297,8 @@ async def _read_list(wallet: _Wallet, since: float) -> None:
             audit_of.complete = False
             audit_of.problem = (
                 f"the list reads of this session ran out before reaching {iso(since)} "
-                f"({LIST_PAGE} transactions a read); raise the list reads or shorten --since"
+                f"({LIST_PAGE} transactions a read); allow more list reads (--max-list-reads; "
+                "serve: --audit-max-list-reads) or a shorter --since"
             )
             return
         audit_of.list_reads += 1

@@ -312,7 +312,8 @@ def _when(tx: Transaction, intent: SendIntent) -> str:
     if created is None:
         return "at a time the daemon does not say"
     delta = created[0] - intent.intended_at
-    return f"{abs(delta):.1f}s {'after' if delta >= 0 else 'before'} its intent"
+    seconds = f"{abs(delta):.2f}s" if abs(delta) < 10 else f"{abs(delta):.0f}s"
+    return f"{seconds} {'after' if delta >= 0 else 'before'} its intent"
 
 
 def _describe(tx: Transaction) -> str:
