@@ -423,3 +423,17 @@ async def test_a_send_from_a_wallet_the_session_cannot_read(harness: Harness) ->
         f"send exactly-once/gone/s came from wallet w-gone, which the session of "
         f"{harness.sandbox.url} cannot read"
     ]
+
+
+async def test_cancel_queued_cancels_a_delay_tier_double_too(harness: Harness) -> None:
+    # 0.07 ETH from the treasury is DELAY tier: QUEUED for the policy's delay (5 s)
+    await harness.run(send_body("0.07 ETH"))
+    (send,) = harness.sends()
+    assert send.tx_id is not None
+    daemon = Daemon(harness)
+    double = await daemon.post(daemon.address("agent"), wei("0.07"))
+    await until_status(daemon, double.id, "QUEUED")
+    report = await run_audit(harness, cancel_queued=True)
+    assert [(c.tx_id, c.cancelled) for c in report.cancels] == [(double.id, True)]
+    assert await daemon.status(double.id) == "CANCELLED"
+    assert await daemon.status(send.tx_id) != "CANCELLED"
