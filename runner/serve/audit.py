@@ -9,8 +9,9 @@ provoke a 429 for the runs. It exposes what it found:
   ``unsettled`` included), ``waiaas_runner_audit_complete`` (1 when the last audit read
   everything) and ``waiaas_runner_audit_last_timestamp_seconds``;
 - one webhook post (``--audit-webhook``) per new finding, ``{"event": "audit_finding", …}``:
-  a finding still there at the next audit is not posted again; a post that failed is
-  tried again at the next audit;
+  a finding still there at the next audit is not posted again, nor after a restart (the
+  ledger's ``audit_findings`` table, :mod:`runner.ledger.audit_log`); a post that failed
+  is tried again at the next audit;
 - the findings in ``GET /status`` under ``audit``.
 """
 
@@ -27,7 +28,9 @@ from typing import Any
 from prometheus_client import Gauge
 
 from runner.client import RetryPolicy, WAIaaSClient
+from runner.ledger import LedgerError
 from runner.ledger.audit import FindingKind
+from runner.ledger.audit_log import AuditLog, Identity
 from runner.serve.engine_adapter import (
     AuditReport,
     AuditSettings,
@@ -99,8 +102,17 @@ class ServeAudit:
         for kind in _KINDS:
             self.gauge.labels(kind).set(0)
         self.report: AuditReport | None = None
-        self.found_at: dict[tuple[str, str, str, str], float] = {}
-        self.posted: set[tuple[str, str, str, str]] = set()
+        # every finding ever recorded, with when it was first found, and those posted:
+        # read back from the ledger, so a restart posts nothing twice
+        self._log = AuditLog(serve.options.state)
+        try:
+            known = self._log.known()
+        except LedgerError as error:
+            log.error("audit: %s; findings posted before may be posted again", error)
+            known = {}
+        self.found_at = {identity: k.found_at for identity, k in known.items()}
+        self.posted = {identity for identity, k in known.items() if k.posted_at is not None}
+        self._unrecorded: dict[Identity, float] = {}
         self._task: asyncio.Task[None] | None = None
         self._turn = asyncio.Lock()
 
@@ -174,10 +186,10 @@ class ServeAudit:
         return list(by_session.values())
 
     def _record(self, report: AuditReport) -> None:
-        current = {finding.identity for finding in report.findings}
-        self.found_at = {
-            identity: self.found_at.get(identity, report.audited_at) for identity in current
-        }
+        for finding in report.findings:
+            if finding.identity not in self.found_at:
+                self.found_at[finding.identity] = report.audited_at
+                self._unrecorded[finding.identity] = report.audited_at
         self.report = report
         counts = dict.fromkeys(_KINDS, 0)
         for finding in report.findings:
@@ -205,6 +217,17 @@ class ServeAudit:
         )
 
     async def _post_new(self, report: AuditReport) -> None:
+        posted: list[tuple[Identity, float]] = []
+        try:
+            await self._post_each(report, posted)
+        finally:
+            try:
+                self._log.record(self._unrecorded, posted)
+                self._unrecorded = {}
+            except LedgerError as error:  # kept in memory; written with the next audit
+                log.error("audit: %s", error)
+
+    async def _post_each(self, report: AuditReport, posted: list[tuple[Identity, float]]) -> None:
         for finding in report.findings:
             if finding.identity in self.posted:
                 continue
@@ -217,15 +240,14 @@ class ServeAudit:
             log.warning(
                 "audit finding: %s", finding.summary, extra={"fields": {"event": "audit_finding"}}
             )
-            if not self.options.webhook:
-                self.posted.add(finding.identity)
-                continue
-            try:
-                await post_event(self.options.webhook, event, sleep=self._sleep)
-            except WebhookError as error:  # tried again at the next audit
-                log.warning("audit webhook: %s", error)
-                continue
+            if self.options.webhook:
+                try:
+                    await post_event(self.options.webhook, event, sleep=self._sleep)
+                except WebhookError as error:  # tried again at the next audit
+                    log.warning("audit webhook: %s", error)
+                    continue
             self.posted.add(finding.identity)
+            posted.append((finding.identity, self._clock()))
 
     def status(self) -> dict[str, Any]:
         """The ``audit`` key of ``GET /status``."""

@@ -156,3 +156,34 @@ async def test_audits_run_on_their_own_and_can_be_switched_off(harness: ServeHar
     }
     assert off.budget.counters.requests == requests  # no list read without audits
     assert render_audit(off.audit.status()) == ["audit: off"]
+
+
+async def test_a_restart_posts_no_finding_twice(harness: ServeHarness) -> None:
+    write_playbook(harness.books, "reader", "{ interval: 1h }")
+    async with WebhookReceiver() as receiver:
+        options = ServeAuditOptions(every=3600.0, webhook=receiver.url)
+        serve = await harness.start(audit=options)
+        foreign = await post(harness, STRANGER, 5000)
+        await serve.audit.run_once()
+        assert [e["tx_id"] for e in receiver.take()] == [foreign]
+        found_at = serve.audit.status()["findings"][0]["found_at"]
+        await harness.stop()
+        restarted = await harness.start(audit=options)
+        await restarted.audit.run_once()
+        assert receiver.take() == []  # read back from the ledger: posted already
+        assert restarted.audit.status()["findings"][0]["found_at"] == found_at
+
+
+async def test_a_webhook_that_fails_is_tried_again_at_the_next_audit(
+    harness: ServeHarness,
+) -> None:
+    write_playbook(harness.books, "reader", "{ interval: 1h }")
+    async with WebhookReceiver() as receiver:
+        down = receiver.url.replace("/hook", "/nowhere")  # answers 404: not delivered
+        serve = await harness.start(audit=ServeAuditOptions(webhook=down))
+        foreign = await post(harness, STRANGER, 6000)
+        await serve.audit.run_once()
+        assert receiver.take() == []
+        serve.audit.options = ServeAuditOptions(webhook=receiver.url)  # back up
+        await serve.audit.run_once()
+        assert [e["tx_id"] for e in receiver.take()] == [foreign]
