@@ -30,7 +30,7 @@ from prometheus_client import Gauge
 from runner.client import RetryPolicy, WAIaaSClient
 from runner.ledger import LedgerError
 from runner.ledger.audit import FindingKind
-from runner.ledger.audit_log import AuditLog, Identity
+from runner.ledger.audit_log import AuditLog, Identity, Known
 from runner.serve.engine_adapter import (
     AuditReport,
     AuditSettings,
@@ -105,11 +105,12 @@ class ServeAudit:
         # every finding ever recorded, with when it was first found, and those posted:
         # read back from the ledger, so a restart posts nothing twice
         self._log = AuditLog(serve.options.state)
-        try:
-            known = self._log.known()
-        except LedgerError as error:
-            log.error("audit: %s; findings posted before may be posted again", error)
-            known = {}
+        known: dict[Identity, Known] = {}
+        if self.enabled:  # an audit that is off leaves the ledger as it is
+            try:
+                known = self._log.known()
+            except LedgerError as error:
+                log.error("audit: %s; findings posted before may be posted again", error)
         self.found_at = {identity: k.found_at for identity, k in known.items()}
         self.posted = {identity for identity, k in known.items() if k.posted_at is not None}
         self._unrecorded: dict[Identity, float] = {}
@@ -126,12 +127,6 @@ class ServeAudit:
         if self.enabled:
             self._task = asyncio.create_task(self._loop(), name="serve audit")
         return self._task
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
 
     async def _loop(self) -> None:
         every = self.options.every
