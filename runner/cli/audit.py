@@ -18,7 +18,7 @@ from runner.client import RetryPolicy, WAIaaSClient
 from runner.engine.audit import AuditReport, AuditSettings, AuditSource, audit
 from runner.engine.connection import URL_ENV, checked_url, given_token, resolve_connection
 from runner.engine.options import LaunchOptions
-from runner.errors import ExitCode, UsageError
+from runner.errors import RunnerError, UsageError, exit_code_of
 from runner.ledger import Ledger
 from runner.playbook import Playbook, PlaybookError, load_playbook
 from runner.playbook.files import find_playbooks
@@ -104,12 +104,11 @@ def command(
         sessions = _sessions(paths, options)
         with open_ledger(state) as ledger:
             report = asyncio.run(_audit(sessions, options, ledger, settings, request_timeout))
-    except PlaybookError as error:  # located: it names the file
-        click.echo(mask_secrets(str(error)), err=True)
-        sys.exit(int(ExitCode.INVALID))
-    except UsageError as error:
-        click.echo(mask_secrets(f"waiaas-run audit: {error}"), err=True)
-        sys.exit(int(ExitCode.INVALID))
+    except RunnerError as error:  # a bad playbook (located: it names the file), a bad
+        # invocation, a ledger that cannot be read: said plainly, never a traceback
+        prefix = "" if isinstance(error, PlaybookError) else "waiaas-run audit: "
+        click.echo(mask_secrets(f"{prefix}{error}"), err=True)
+        sys.exit(int(exit_code_of(error)))
     data = report.to_json()
     click.echo(json.dumps(data, indent=2) if output == "json" else render(report, data))
     sys.exit(int(report.exit_code))
