@@ -96,9 +96,8 @@ def audit_interval(ctx: click.Context, param: click.Parameter, value: str) -> fl
 @click.option(
     "--audit-since",
     callback=positive_duration,
-    default="24h",
-    show_default=True,
-    help="How far back each audit reads the transaction lists.",
+    help="How far back each audit reads the transaction lists (default: 24h, or twice "
+    "--audit-every when that is longer; never less than --audit-every).",
 )
 @click.option(
     "--audit-max-list-reads",
@@ -136,7 +135,7 @@ def command(
     max_concurrent_runs: int,
     log_format: str,
     audit_every: float | None,
-    audit_since: float,
+    audit_since: float | None,
     audit_max_list_reads: int,
     audit_webhook: str | None,
     audit_cancel_queued: bool,
@@ -168,7 +167,7 @@ def command(
         audit=ServeAuditOptions(
             every=audit_every,
             settings=AuditSettings(
-                since=audit_since,
+                since=_audit_window(audit_every, audit_since),
                 max_list_reads=audit_max_list_reads,
                 cancel_queued=audit_cancel_queued,
             ),
@@ -176,6 +175,19 @@ def command(
         ),
     )
     sys.exit(asyncio.run(_serve(options, http)))
+
+
+def _audit_window(every: float | None, since: float | None) -> float:
+    """How far back each audit reads: every transaction is read by at least one audit."""
+    if since is None:
+        return max(24 * 3600.0, 2 * (every or 0.0))
+    if every is not None and since < every:
+        raise click.BadParameter(
+            f"{since:g}s is shorter than --audit-every ({every:g}s): the transactions made "
+            "between two audits would never be read",
+            param_hint="--audit-since",
+        )
+    return since
 
 
 def _webhook(url: str | None) -> str | None:
