@@ -62,6 +62,12 @@ from runner.serve.logs import configure_logging
     help="How long one HTTP call to the daemon may take before it counts as lost.",
 )
 @click.option(
+    "--pipeline-timeout",
+    callback=positive_duration,
+    help="How long a send may wait for its wallet's earlier sends to leave the daemon's "
+    "signing before the step fails unsent (as for `run`; default 60s).",
+)
+@click.option(
     "--max-concurrent-runs",
     type=click.IntRange(min=1),
     default=64,

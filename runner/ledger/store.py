@@ -332,6 +332,16 @@ class Ledger:
     def mark_not_sent(self, key: str, note: str) -> None:
         self._update(key, state=SendState.NOT_SENT, note=note)
 
+    @_guarded("reading a wallet's sends")
+    def wallet_sends(self, wallet_id: str | None, *, since: float) -> list[SendIntent]:
+        """The wallet's sends intended since ``since``, oldest first, by any process: the
+        earlier sends a new one of this wallet must not overlap in the daemon."""
+        rows = self._db.execute(
+            "SELECT * FROM sends WHERE wallet_id IS ? AND intended_at >= ? ORDER BY intended_at",
+            (wallet_id, since),
+        )
+        return [intent_from_row(row) for row in rows]
+
     @_guarded("reading claimed transactions")
     def claimed_tx_ids(self) -> set[str]:
         rows = self._db.execute("SELECT tx_id FROM sends WHERE tx_id IS NOT NULL")

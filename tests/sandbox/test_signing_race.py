@@ -97,7 +97,9 @@ async def test_other_wallets_and_finished_signings_do_not_collide(
     assert [tx["status"] for tx in ends] == ["CONFIRMED"] * 3
 
 
-async def test_sends_that_never_sign_do_not_collide(api: httpx.AsyncClient, frozen: Sandbox) -> None:
+async def test_sends_that_never_sign_do_not_collide(
+    api: httpx.AsyncClient, frozen: Sandbox
+) -> None:
     """A send queued for its tier, or one that fails to build, holds no signing."""
     wallet = frozen.wallet("treasury")["id"]
     delayed = await send(api, wallet, 7 * ETH // 100)  # DELAY: QUEUED, signs when released
