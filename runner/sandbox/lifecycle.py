@@ -98,14 +98,27 @@ class Lifecycle:
         elif tx.status == "QUEUED" and tx.tier == "APPROVAL":
             self._move(tx, "EXPIRED", next_at=None)
         elif tx.status == "QUEUED":
-            self.signing.enter(tx, at)
-            self._move(tx, "EXECUTING", next_at=at + self.timings.execute_seconds)
+            self._release(tx, at)
         elif tx.status == "EXECUTING":
             self._execute(tx, at)
         elif tx.status == "SUBMITTED":
             self._confirm(tx)
         else:  # terminal rows never have a next step; clear a stray one
             self._store.update_tx(tx.id, next_at=None)
+
+    def _release(self, tx: TxRow, at: float) -> None:
+        """A DELAY send's cooldown is over. The daemon's delay worker releases one send at a
+        time: while another of the wallet executes, this one waits for it."""
+        executing = [
+            other.next_at
+            for other in self._store.txs_with_status(tx.wallet_id, ("EXECUTING",))
+            if other.next_at is not None and other.next_at > at
+        ]
+        if executing:
+            self._store.update_tx(tx.id, next_at=max(executing))
+            return
+        self.signing.enter(tx, at)
+        self._move(tx, "EXECUTING", next_at=at + self.timings.execute_seconds)
 
     def _evaluate(self, tx: TxRow, at: float) -> None:
         """Policy: allow-list, then tier; INSTANT/NOTIFY execute right away."""

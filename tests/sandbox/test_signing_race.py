@@ -197,3 +197,28 @@ def test_the_cli_switches_the_race_and_sets_the_window() -> None:
     with running("--no-signing-race", "--pipeline-seconds", "0.5") as (_, ready):
         info = httpx.get(f"{ready['url']}/_sandbox/info", timeout=5).json()
     assert info["signing"] == {"race": False, "pipelineSeconds": 0.5, "executeSeconds": 0.2}
+
+
+async def test_delay_sends_released_together_execute_one_at_a_time(frozen: Sandbox) -> None:
+    """The daemon's delay worker releases a wallet's expired sends one after the other."""
+    fixture = load_fixture()
+    treasury = fixture.wallets[0]
+    assert treasury.policy is not None
+    wide = treasury.policy.model_copy(update={"delay_max": 10 * ETH})  # all three DELAY
+    wallets = [treasury.model_copy(update={"policy": wide}), *fixture.wallets[1:]]
+    async with (
+        Sandbox(
+            port=0, fixture=fixture.model_copy(update={"wallets": wallets}), clock=frozen.clock
+        ) as sandbox,
+        client_for(sandbox) as api,
+    ):
+        wallet = sandbox.wallet("treasury")["id"]
+        ids = [await send(api, wallet, 7 * ETH // 100) for _ in range(3)]  # one instant apart
+        sandbox.advance(0.1 + 5)
+        seen = [(await status(api, i))["status"] for i in ids]
+        assert seen == ["EXECUTING", "QUEUED", "QUEUED"]
+        sandbox.advance(0.2)
+        seen = [(await status(api, i))["status"] for i in ids]
+        assert seen == ["SUBMITTED", "EXECUTING", "QUEUED"]
+        ends = await finals(api, sandbox, ids)
+        assert [tx["status"] for tx in ends] == ["CONFIRMED"] * 3
