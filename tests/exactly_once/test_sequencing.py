@@ -4,6 +4,7 @@ in the step output; a transaction that FAILED before broadcast is never posted a
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import uuid
 from collections.abc import AsyncIterator
@@ -170,6 +171,7 @@ async def test_the_runner_config_sets_the_bound(world: FrozenWorld) -> None:
 
 async def test_when_the_daemon_cannot_say_nothing_is_posted(world: FrozenWorld) -> None:
     first, _ = await world.run(sends_body(1), "first")
+    assert first.exit_code == 0
     world.sandbox.add_fault("GET /v1/transactions/* status=500 times=20")
     second, _ = await world.run(sends_body(1), "second")
     world.sandbox.clear_faults()
@@ -207,8 +209,6 @@ async def test_a_transaction_failed_before_broadcast_is_never_posted_again(
 
 async def test_concurrent_runs_in_one_process_take_turns(world: FrozenWorld) -> None:
     """Two runs at once (as serve runs them), sharing one ledger object, one wallet."""
-    import asyncio
-
     with Ledger(world.state, clock=world.clock) as ledger:
         results = await asyncio.gather(
             world.run(sends_body(3, prefix="a"), "run-a", ledger=ledger),
