@@ -44,7 +44,7 @@ RECONCILE_GRACE_SECONDS = 2.0
 # Earlier sends older than this are not asked about (the longest approval wait the daemon
 # allows is 24 h): a ledger of years costs no requests.
 LOOKBACK_SECONDS = 2 * 86_400.0
-FIRST_POLL = 0.05  # the daemon signs in milliseconds; polls back off from here
+FIRST_POLL = 0.01  # the daemon signs in milliseconds; polls back off from here
 LAST_POLL = 1.0  # ...up to once a second: well under the 300/min limiter
 
 _SIGNING = frozenset({TransactionStatus.PENDING.value, TransactionStatus.EXECUTING.value})
