@@ -35,6 +35,7 @@ __all__ = [
     "LOOKBACK_SECONDS",
     "RECONCILE_GRACE_SECONDS",
     "PipelineWait",
+    "request_over_at",
     "wait_for_earlier_sends",
 ]
 
@@ -135,12 +136,11 @@ async def _interrupted_requests(
     wait for `resolve`): whatever they created is past signing once the request would have
     timed out; wait until then."""
     run = scope.run
-    span = run.client.timeout + RECONCILE_GRACE_SECONDS
     now = run.clock()
-    unanswered = [i for i in earlier if i.tx_id is None and i.intended_at + span > now]
+    unanswered = [i for i in earlier if i.tx_id is None and request_over_at(scope, i) > now]
     if not unanswered:
         return ()
-    over_at = max(i.intended_at for i in unanswered) + span
+    over_at = max(request_over_at(scope, i) for i in unanswered)
     keys = tuple(f"request {i.key}" for i in unanswered)
     if over_at > deadline:
         raise StepFailed(
@@ -151,6 +151,12 @@ async def _interrupted_requests(
         )
     await run.sleep(over_at - run.clock())
     return keys
+
+
+def request_over_at(scope: StepScope, intent: SendIntent) -> float:
+    """When a request made for ``intent`` has surely ended: its timeout, plus the grace the
+    daemon may take to insert what it read."""
+    return intent.intended_at + scope.run.client.timeout + RECONCILE_GRACE_SECONDS
 
 
 async def _status_of(

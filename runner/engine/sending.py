@@ -131,8 +131,7 @@ async def _settle_earlier_attempt(
 async def _wait_until_settled(scope: StepScope, intent: SendIntent) -> float:
     """An interrupted request may still be in flight: it is judged only once it would have
     timed out. Returns how long that took."""
-    settled = intent.intended_at + scope.run.client.timeout + RECONCILE_GRACE_SECONDS
-    wait = max(0.0, settled - scope.run.clock())
+    wait = max(0.0, pipeline.request_over_at(scope, intent) - scope.run.clock())
     if wait:
         await scope.run.sleep(wait)
     return wait
