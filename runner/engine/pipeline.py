@@ -6,9 +6,9 @@ temp name, or the nonce is taken twice): the later transaction ends FAILED. Hold
 wallet's lock until the 201 is therefore not enough (issue #19). Before posting, the send
 asks the daemon (``GET /v1/transactions/{id}``, on the 300/min limiter) about every earlier
 send of the wallet that the ledger knows and that may still sign, and waits while any is
-PENDING or EXECUTING. Everything else is past signing: SUBMITTED, a final status, or
-QUEUED / GAS_WAITING (parked until a delay, an approval or a gas price; such a send is
-asked about again before each later send, since it signs once released).
+PENDING, EXECUTING (or in a status this runner does not know). Past signing: SUBMITTED, a
+final status, or QUEUED / GAS_WAITING (parked until a delay, an approval or a gas price;
+such a send is asked about again before each later send, since it signs once released).
 
 The ledger holds every process's sends, so this covers the steps of one run, the runs of
 serve and processes sharing the ledger; a send whose process died between writing its
@@ -48,7 +48,6 @@ LOOKBACK_SECONDS = 2 * 86_400.0
 FIRST_POLL = 0.01  # the daemon signs in milliseconds; polls back off from here
 LAST_POLL = 1.0  # ...up to once a second: well under the 300/min limiter
 
-_SIGNING = frozenset({TransactionStatus.PENDING.value, TransactionStatus.EXECUTING.value})
 # once here a transaction never signs again: not asked about again
 _SETTLED = frozenset(
     {
@@ -61,6 +60,9 @@ _SETTLED = frozenset(
         "PARTIAL_FAILURE",
     }
 )
+# not signing now: settled, or parked until a delay, an approval or a gas price ends. Any
+# other status (PENDING, EXECUTING, one this runner does not know) is waited out.
+_PAST_SIGNING = _SETTLED | {TransactionStatus.QUEUED.value, TransactionStatus.GAS_WAITING.value}
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ async def wait_for_earlier_sends(
     while True:
         for tx_id in list(signing):
             status = await _status_of(scope, wallet, tx_id, signing[tx_id])
-            if status in _SIGNING:
+            if status is not None and status not in _PAST_SIGNING:
                 signing[tx_id] = status
                 after = after if tx_id in after else (*after, tx_id)
             else:
