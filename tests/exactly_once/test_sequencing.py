@@ -259,3 +259,17 @@ def _intend(ledger: Ledger, key: str, world: FrozenWorld) -> None:
             symbol="ETH",
         ),
     )
+
+
+async def test_a_status_the_runner_does_not_know_is_waited_out(world: FrozenWorld) -> None:
+    """A newer daemon's status is not taken as past signing: the bound decides."""
+    first, _ = await world.run(sends_body(1), "first")
+    tx_id = output(first, "pay_0")["id"]
+    world.sandbox.core.store.update_tx(tx_id, status="PREPARING", next_at=None)
+    held, _ = await world.run(sends_body(1), "held", pipeline_timeout=3.0)
+    assert held.exit_code == 1
+    assert f"{tx_id} (PREPARING) still signing" in (held.steps[0].reason or "")
+    assert world.sandbox.transaction_count() == 1
+    world.sandbox.core.store.update_tx(tx_id, status="CONFIRMED")
+    released, _ = await world.run(sends_body(1), "held")
+    assert released.exit_code == 0
