@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 
 from runner.lazy import import_all
@@ -43,6 +44,10 @@ class Serve(ServeCore):
         self._overloaded = False
         self._overload_said_at = float("-inf")
         self.invalid: dict[str, str] = {}
+        self._reload_lock = asyncio.Lock()
+        self._reloads: set[asyncio.Task[None]] = set()
+        self._waiting_reload: asyncio.Task[None] | None = None
+        self._retired: set[Session] = set()  # closed (or closing) once their runs end
 
     # -- start -----------------------------------------------------------------------------
 
@@ -189,16 +194,35 @@ class Serve(ServeCore):
 
     # -- reload ----------------------------------------------------------------------------
 
-    def reload(self) -> None:
+    def reload(self) -> Awaitable[None]:
+        """SIGHUP / --watch: read the playbooks again in a worker thread (parsing thousands
+        of them took the loop, and every slot due meanwhile, for seconds), then apply what
+        was read on the loop. Reloads go one after another; a request made while one waits
+        its turn joins it. Returns what to await for the reload to be applied."""
         if self.stopping or self.stop_event.is_set():  # a SIGHUP after SIGTERM: stopping
-            return
-        try:
-            self._reload()
-        except LedgerError as error:  # recording a new playbook's missed slots failed
-            log.error("reload: %s", error)
+            done = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
+        if self._waiting_reload is not None:
+            return self._waiting_reload  # it reads the files after this request
+        task = asyncio.create_task(self._reload_in_turn(), name="serve reload")
+        self._waiting_reload = task
+        self._reloads.add(task)
+        task.add_done_callback(self._reloads.discard)
+        return task
 
-    def _reload(self) -> None:
-        catalog = load_catalog(self.options.paths)
+    async def _reload_in_turn(self) -> None:
+        async with self._reload_lock:
+            self._waiting_reload = None  # from here on, a new request reads the files again
+            catalog = await asyncio.to_thread(load_catalog, self.options.paths)
+            if self.stopping or self.stop_event.is_set():
+                return
+            try:
+                self._apply(catalog)
+            except LedgerError as error:  # recording a new playbook's missed slots failed
+                log.error("reload: %s", error)
+
+    def _apply(self, catalog: Catalog) -> None:
         self._report(catalog)
         for name, state in list(self.states.items()):
             new = catalog.entries.get(name)
@@ -231,9 +255,22 @@ class Serve(ServeCore):
                 log.info("scheduled %s (%s)", name, describe(entry.schedule))
         for session in self.sessions.values():
             session.transport.forget_wallets()  # wallets may have been renamed meanwhile
+        self._retire_unused_sessions()
         self.metrics.playbooks.set(len([s for s in self.states.values() if not s.removed]))
         self._report_demand()
         log.info("reloaded: %d playbook(s) scheduled", len(self.states))
+
+    def _retire_unused_sessions(self) -> None:
+        """A session no playbook uses any more (its token changed, its playbooks were
+        edited onto another daemon or removed) stops renewing now and closes its
+        connections once the runs still using it are done (a send is never cut)."""
+        in_use = {id(state.session) for state in self.states.values()}
+        for key, session in list(self.sessions.items()):
+            if id(session) not in in_use:
+                del self.sessions[key]
+                self._retired.add(session)
+                session.retire()
+                log.info("the session of %s with the previous token is closed", session.url)
 
     def _remove(self, state: PlaybookState) -> None:
         name = state.entry.name
@@ -278,7 +315,7 @@ class Serve(ServeCore):
             if current != seen:
                 seen = current
                 log.info("playbook files changed; reloading")
-                self.reload()
+                await self.reload()
 
     # -- watchdog --------------------------------------------------------------------------
 
@@ -356,7 +393,7 @@ class Serve(ServeCore):
         self.budget.draining = True
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)  # stops firing; runs are our own tasks
-        for task in self._background:
+        for task in [*self._background, *self._reloads]:
             task.cancel()
         in_flight = [task for task in self.tasks if not task.done()]
         if in_flight:
@@ -372,7 +409,7 @@ class Serve(ServeCore):
                 for task in pending:
                     task.cancel()
                 await asyncio.wait(pending, timeout=5)
-        for session in self.sessions.values():
+        for session in [*self.sessions.values(), *self._retired]:
             await session.close()
         self.slot_log.close()
         self.ledger.close()
