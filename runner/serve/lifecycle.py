@@ -13,11 +13,12 @@ import logging
 import signal
 from collections.abc import Awaitable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from runner.lazy import import_all
 from runner.ledger import LedgerError
 from runner.serve.catalog import Catalog, Entry, fingerprint_of, load_catalog
-from runner.serve.engine_adapter import UsageError, connection_for
+from runner.serve.engine_adapter import Connection, UsageError, connection_for
 from runner.serve.recovery import MISSED_LIMIT, plan_recovery
 from runner.serve.service import PlaybookState, ServeCore, ServeOptions
 from runner.serve.sessions import Session
@@ -48,6 +49,8 @@ class Serve(ServeCore):
         self._reloads: set[asyncio.Task[None]] = set()
         self._waiting_reload: asyncio.Task[None] | None = None
         self._retired: set[Session] = set()  # closed (or closing) once their runs end
+        # during a reload, what each playbook file connects with, resolved in the thread
+        self._resolved: dict[tuple[Path, str], Connection | UsageError] = {}
 
     # -- start -----------------------------------------------------------------------------
 
@@ -97,7 +100,11 @@ class Serve(ServeCore):
         return state
 
     def _session_for(self, entry: Entry) -> Session:
-        connection = connection_for(entry.playbook, entry.path, self.options.launch)
+        connection = self._resolved.get((entry.path, entry.fingerprint))
+        if isinstance(connection, UsageError):
+            raise connection
+        if connection is None:
+            connection = connection_for(entry.playbook, entry.path, self.options.launch)
         for session in self.sessions.values():  # by the token it holds now (renewed or not)
             if (session.url, session.token) == (connection.url, connection.token):
                 return session
@@ -214,13 +221,28 @@ class Serve(ServeCore):
     async def _reload_in_turn(self) -> None:
         async with self._reload_lock:
             self._waiting_reload = None  # from here on, a new request reads the files again
-            catalog = await asyncio.to_thread(load_catalog, self.options.paths)
-            if self.stopping or self.stop_event.is_set():
-                return
+            catalog, self._resolved = await asyncio.to_thread(self._read)
             try:
-                self._apply(catalog)
+                if not (self.stopping or self.stop_event.is_set()):
+                    self._apply(catalog)
             except LedgerError as error:  # recording a new playbook's missed slots failed
                 log.error("reload: %s", error)
+            finally:
+                self._resolved = {}
+
+    def _read(self) -> tuple[Catalog, dict[tuple[Path, str], Connection | UsageError]]:
+        """In the worker thread: the playbooks, and the daemon and token each would use
+        (rendering them and reading token files was most of what was left on the loop)."""
+        catalog = load_catalog(self.options.paths)
+        resolved: dict[tuple[Path, str], Connection | UsageError] = {}
+        for entry in catalog.entries.values():
+            try:
+                connection = connection_for(entry.playbook, entry.path, self.options.launch)
+            except UsageError as error:
+                resolved[entry.path, entry.fingerprint] = error
+            else:
+                resolved[entry.path, entry.fingerprint] = connection
+        return catalog, resolved
 
     def _apply(self, catalog: Catalog) -> None:
         self._report(catalog)
