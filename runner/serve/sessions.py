@@ -251,17 +251,21 @@ class Session:
         if self._runs == 0:
             self._close_soon()
 
-    def _close_soon(self) -> None:
-        if self._closing is None:
-            self._closing = asyncio.create_task(self.close(), name="waiaas-serve-session-close")
+    def _close_soon(self) -> asyncio.Task[None]:
+        if self._closing is None:  # once: a drain may close what a reload began closing
+            self._closing = asyncio.create_task(self._shut(), name="waiaas-serve-session-close")
+        return self._closing
 
     @property
     def closed(self) -> bool:
         return self.http.is_closed
 
     async def close(self) -> None:
+        await self._close_soon()
+
+    async def _shut(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await self.http.aclose()  # a second close (drain after retire) does nothing
+        await self.http.aclose()
