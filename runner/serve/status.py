@@ -171,4 +171,8 @@ def render_status(status: dict[str, Any]) -> str:
         lines.extend(f"  {send['key']}: {send['note']}" for send in attention)
     else:
         lines.append("no send needs a person")
+    approvals = [s for s in status.get("sends_in_flight", []) if s.get("waiting_for")]
+    if approvals:
+        lines.append(f"{len(approvals)} send(s) WAIT FOR THE WALLET OWNER'S APPROVAL:")
+        lines.extend(f"  {send['key']}: transaction {send['tx_id']}" for send in approvals)
     return "\n".join(lines)

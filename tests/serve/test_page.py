@@ -12,6 +12,7 @@ import pytest
 
 from runner.serve.http import HttpEndpoints
 from runner.serve.page import DEFAULT_REFRESH_SECONDS, refresh_seconds, render_page
+from runner.serve.status import render_status
 from tests.serve.conftest import ServeHarness, write_playbook
 from tests.test_secrets_everywhere import MARKED
 
@@ -248,3 +249,12 @@ async def test_the_page_is_served_with_safe_headers_and_takes_no_action(
         assert harness.sandbox.token not in page.text
     finally:
         await endpoints.close()
+
+
+def test_the_status_command_names_approval_waits_too() -> None:
+    shown = render_status(status_with("x"))
+    assert "1 send(s) WAIT FOR THE WALLET OWNER'S APPROVAL:" in shown
+    assert "  book/run-2/x: transaction 01a2-x" in shown
+    status = status_with("x")
+    status["sends_in_flight"][0]["waiting_for"] = None
+    assert "APPROVAL" not in render_status(status)
