@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from runner.cli import main
-from runner.serve import lifecycle
+from runner.serve import reloading
 from runner.serve.catalog import fingerprint_of
 from tests.serve.conftest import SEND, ServeHarness, until, write_playbook
 
@@ -215,7 +215,7 @@ async def test_reload_parses_off_the_event_loop(
     meanwhile join the one waiting its turn."""
     write_playbook(harness.books, "steady", "{ interval: 1h }")
     serve = await harness.start()
-    real = lifecycle.load_catalog
+    real = reloading.load_catalog
     threads: list[str] = []
 
     def slow(paths: Any) -> Any:
@@ -223,7 +223,7 @@ async def test_reload_parses_off_the_event_loop(
         time.sleep(0.5)
         return real(paths)
 
-    monkeypatch.setattr(lifecycle, "load_catalog", slow)
+    monkeypatch.setattr(reloading, "load_catalog", slow)
     write_playbook(harness.books, "second", "{ interval: 1h }")
     ticks = 0
 
