@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from runner.cli._address import listen_address
+from runner.cli._address import is_loopback, listen_address
 from runner.cli._execution import positive_duration
 from runner.ledger import LedgerError, default_ledger_path
 from runner.serve.audit import ServeAuditOptions
@@ -45,8 +46,14 @@ def audit_interval(ctx: click.Context, param: click.Parameter, value: str) -> fl
     "http",
     callback=listen_address,
     metavar="HOST:PORT",
-    help="Serve /-/healthy, /-/ready, /metrics and /status here (loopback unless a host "
-    "is given; off by default).",
+    help="Serve the status page (/), /-/healthy, /-/ready, /metrics and /status here "
+    "(loopback unless a host is given; off by default).",
+)
+@click.option(
+    "--http-public",
+    is_flag=True,
+    help="Allow --http on an address other than loopback: the page and /status show wallet "
+    "addresses to whoever can reach it (a warning is logged).",
 )
 @click.option("--daemon-url", envvar="WAIAAS_URL", help="The daemon for every playbook.")
 @click.option(
@@ -68,6 +75,12 @@ def audit_interval(ctx: click.Context, param: click.Parameter, value: str) -> fl
     default="30s",
     show_default=True,
     help="How long one HTTP call to the daemon may take before it counts as lost.",
+)
+@click.option(
+    "--pipeline-timeout",
+    callback=positive_duration,
+    help="How long a send may wait for its wallet's earlier sends to leave the daemon's "
+    "signing before the step fails unsent (as for `run`; default 60s).",
 )
 @click.option(
     "--max-concurrent-runs",
@@ -129,6 +142,7 @@ def command(
     paths: tuple[Path, ...],
     state: Path | None,
     http: tuple[str, int] | None,
+    http_public: bool,
     daemon_limits: str,
     drain_timeout: float,
     watch: bool,
@@ -143,7 +157,15 @@ def command(
 ) -> None:
     """Run every playbook under PATHS (files or directories) that has a `schedule:`, each
     on its own schedule, until SIGTERM. SIGHUP re-reads the playbooks."""
+    _check_exposure(http, http_public)
     configure_logging(json_lines=None if log_format == "auto" else log_format == "json")
+    if http is not None and http_public and not is_loopback(http[0]):
+        logging.getLogger("runner.serve").warning(
+            "--http-public: the status page (/) and /status on %s:%d show wallet addresses, "
+            "playbooks and sends to anyone who can reach that address; they never act, but "
+            "keep it behind a firewall or an authenticating proxy",
+            *http,
+        )
     parts = [part.strip() for part in daemon_limits.split(",")]
     if len(parts) != 3 or not all(part.isascii() and part.isdigit() for part in parts):
         raise click.BadParameter(
@@ -201,6 +223,23 @@ def _webhook(url: str | None) -> str | None:
             param_hint="--audit-webhook",
         )
     return url
+
+
+def _check_exposure(http: tuple[str, int] | None, http_public: bool) -> None:
+    """The page and /status reveal wallet addresses: only loopback unless asked for."""
+    if http is None:
+        if http_public:
+            raise click.UsageError("--http-public only applies with --http HOST:PORT")
+        return
+    host, port = http
+    if http_public or is_loopback(host):
+        return
+    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    raise click.UsageError(
+        f"--http {shown} is not a loopback address: the status page (/) and /status would "
+        "show wallet addresses, playbooks and sends to every machine that can reach it. "
+        "Listen on 127.0.0.1 (or ::1, localhost), or give --http-public to mean it."
+    )
 
 
 async def _serve(options: ServeOptions, http: tuple[str, int] | None) -> int:

@@ -18,7 +18,7 @@ from pydantic import Field, ValidationError
 from runner.errors import UsageError
 from runner.playbook.amounts import AmountError, AmountLiteral, UnitTable
 from runner.playbook.diagnostics import Diagnostic, PlaybookError
-from runner.playbook.fields import Model
+from runner.playbook.fields import Model, Timeout
 from runner.playbook.files import read_input_file
 from runner.playbook.limits import Limits
 from runner.playbook.loader import SourceMap, load_yaml
@@ -29,6 +29,9 @@ __all__ = ["RunnerConfig", "default_config_path", "load_config", "parse_config"]
 
 class RunnerConfig(Model):
     limits: Limits = Field(default_factory=Limits)  # not built at import: no config, no cost
+    # how long a send waits for its wallet's earlier sends to leave the daemon's signing
+    # (runner.engine.pipeline); --pipeline-timeout wins over it
+    pipeline_timeout: Timeout | None = None
 
 
 def default_config_path(environ: Mapping[str, str]) -> Path | None:

@@ -34,6 +34,7 @@ from runner.playbook.scalars import is_plain_number
 from runner.playbook.values import Value, format_value
 
 __all__ = [
+    "DEFAULT_PIPELINE_TIMEOUT",
     "Mode",
     "Projections",
     "Run",
@@ -45,6 +46,7 @@ __all__ = [
 ]
 
 Mode = Literal["run", "plan"]
+DEFAULT_PIPELINE_TIMEOUT = 60.0  # seconds; see runner.engine.pipeline
 log = logging.getLogger("runner.engine")
 
 
@@ -64,6 +66,8 @@ class RunScope:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     # where the session's wallet list comes from (None: asked from the daemon per run)
     connect_info: Callable[[], Awaitable[ConnectInfo]] | None = None
+    # how long a send waits for the wallet's earlier sends to leave signing (seconds)
+    pipeline_timeout: float = DEFAULT_PIPELINE_TIMEOUT
     facts: Facts = field(init=False)
     started_at: datetime = field(init=False)
 

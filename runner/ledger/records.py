@@ -72,6 +72,10 @@ class SendState(StrEnum):
     NOT_SENT = "not_sent"  # provably no transaction: the key may be posted again
 
 
+# The note of a send whose transaction is QUEUED for the wallet owner's approval (set and
+# cleared by the wait step): serve's status page lists it as waiting for a person.
+AWAITING_APPROVAL = "awaiting the wallet owner's approval"
+
 # Transaction statuses after which the money did not move.
 _NOT_SPENT = frozenset({"FAILED", "CANCELLED", "EXPIRED"})
 

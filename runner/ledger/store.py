@@ -20,10 +20,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from runner.client import TransferRequest
+from runner.client import TransactionStatus, TransferRequest
 from runner.ledger.connection import connect, failure
 from runner.ledger.health import check_newest
 from runner.ledger.records import (
+    AWAITING_APPROVAL,
     CapExceeded,
     DailyCap,
     LedgerBusy,
@@ -276,6 +277,18 @@ class Ledger:
             intent_from_row(row) for row in self._db.execute(query + " ORDER BY intended_at", args)
         ]
 
+    @_guarded("reading the sends still going")
+    def sends_going(self) -> list[SendIntent]:
+        """Intended sends, and accepted ones whose transaction was last seen in a status
+        that is not final, oldest first (serve's status page, on every view)."""
+        final = [status.value for status in TransactionStatus if status.terminal]
+        query = (
+            "SELECT * FROM sends WHERE state = ? OR (state = ? AND tx_status IS NOT NULL "
+            f"AND tx_status NOT IN ({', '.join('?' * len(final))})) ORDER BY intended_at"
+        )
+        args = [SendState.INTENDED.value, SendState.ACCEPTED.value, *final]
+        return [intent_from_row(row) for row in self._db.execute(query, args)]
+
     @_guarded("recording a new attempt of a send")
     def reopen(
         self, key: str, request: TransferRequest, daily_cap: DailyCap | None = None
@@ -320,12 +333,17 @@ class Ledger:
         self._update(key, state=SendState.ACCEPTED, tx_id=tx_id, tx_status=tx_status, note=note)
 
     @_guarded("recording a transaction status")
-    def record_tx_status(self, tx_id: str, tx_status: str) -> None:
-        """Note a transaction's latest status on the intent that owns it, if any."""
+    def record_tx_status(
+        self, tx_id: str, tx_status: str, *, awaiting_approval: bool = False
+    ) -> None:
+        """Note a transaction's latest status on the intent that owns it, if any; whether
+        it waits for the owner's approval goes in an empty note (and leaves it again)."""
         with self._write() as db:
             db.execute(
-                "UPDATE sends SET tx_status = ?, updated_at = ? WHERE tx_id = ?",
-                (tx_status, self._clock(), tx_id),
+                "UPDATE sends SET tx_status = ?, updated_at = ?, note = CASE "
+                "WHEN ? AND note IS NULL THEN ? WHEN NOT ? AND note = ? THEN NULL "
+                "ELSE note END WHERE tx_id = ?",
+                (tx_status, self._clock(), *(awaiting_approval, AWAITING_APPROVAL) * 2, tx_id),
             )
 
     @_guarded("recording a send as unknown")
@@ -335,6 +353,16 @@ class Ledger:
     @_guarded("recording a send as not sent")
     def mark_not_sent(self, key: str, note: str) -> None:
         self._update(key, state=SendState.NOT_SENT, note=note)
+
+    @_guarded("reading a wallet's sends")
+    def wallet_sends(self, wallet_id: str | None, *, since: float) -> list[SendIntent]:
+        """The wallet's sends intended since ``since``, oldest first, by any process: the
+        earlier sends a new one of this wallet must not overlap in the daemon."""
+        rows = self._db.execute(
+            "SELECT * FROM sends WHERE wallet_id IS ? AND intended_at >= ? ORDER BY intended_at",
+            (wallet_id, since),
+        )
+        return [intent_from_row(row) for row in rows]
 
     @_guarded("reading claimed transactions")
     def claimed_tx_ids(self) -> set[str]:

@@ -316,17 +316,19 @@ class ServeCore:
             started = options.clock()
             meter = RunMeter(clock=options.clock)
             token = CURRENT_RUN.set(meter)
+            session = state.session  # a reload may replace it: this run keeps it open
             try:
-                outcome = await run_for_slot(
-                    entry.playbook,
-                    entry.path,
-                    options.launch,
-                    run_id=run_id,
-                    slot=slot,
-                    connection=state.session.connection,
-                    http_client=state.session.http,
-                    connect_info=state.session.connect_info,
-                )
+                with session.in_use():
+                    outcome = await run_for_slot(
+                        entry.playbook,
+                        entry.path,
+                        options.launch,
+                        run_id=run_id,
+                        slot=slot,
+                        connection=session.connection,
+                        http_client=session.http,
+                        connect_info=session.connect_info,
+                    )
             finally:
                 CURRENT_RUN.reset(token)
             self._measure(state, meter.requests)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from runner.ledger import Ledger, SendState
 from runner.ledger.slots import SlotLog
 from runner.serve.audit import render_audit
 from runner.serve.catalog import Catalog
+from runner.serve.inflight import sends_in_flight
 from runner.serve.triggers import build_trigger, describe, next_slots
 
 __all__ = ["ledger_status", "render_status", "serve_status"]
@@ -26,8 +28,7 @@ def _iso(moment: float | datetime | None) -> str | None:
 def _needing_a_person(ledger: Ledger) -> list[dict[str, Any]]:
     return [
         {"key": send.key, "playbook": send.playbook, "run_id": send.run_id, "note": send.note}
-        for send in ledger.sends()
-        if send.state is SendState.UNKNOWN
+        for send in ledger.sends(state=SendState.UNKNOWN)
     ]
 
 
@@ -54,6 +55,7 @@ def serve_status(serve: Any) -> dict[str, Any]:
     return {
         "serve": {
             "started_at": _iso(serve.started_at),
+            "ledger": str(serve.options.state),
             "stopping": serve.stopping,
             "requests": counters.requests,
             "rate_limited": counters.rate_limited,
@@ -73,8 +75,17 @@ def serve_status(serve: Any) -> dict[str, Any]:
         "playbooks": playbooks,
         "invalid": serve.invalid,
         "sends_needing_attention": _needing_a_person(serve.ledger),
+        "sends_in_flight": sends_in_flight(serve.ledger, _daemon_of(serve)),
         "audit": serve.audit.status(),
     }
+
+
+def _daemon_of(serve: Any) -> Callable[[str], str | None]:
+    def url(playbook: str) -> str | None:
+        state = serve.states.get(playbook)
+        return None if state is None else str(state.session.url)
+
+    return url
 
 
 def _last_from_ledger(slots: SlotLog, name: str) -> dict[str, Any]:
@@ -118,6 +129,7 @@ def ledger_status(
         "playbooks": playbooks,
         "invalid": invalid,
         "sends_needing_attention": _needing_a_person(ledger),
+        "sends_in_flight": sends_in_flight(ledger),
     }
 
 
@@ -162,4 +174,8 @@ def render_status(status: dict[str, Any]) -> str:
         lines.extend(f"  {send['key']}: {send['note']}" for send in attention)
     else:
         lines.append("no send needs a person")
+    approvals = [s for s in status.get("sends_in_flight", []) if s.get("waiting_for")]
+    if approvals:
+        lines.append(f"{len(approvals)} send(s) WAIT FOR THE WALLET OWNER'S APPROVAL:")
+        lines.extend(f"  {send['key']}: transaction {send['tx_id']}" for send in approvals)
     return "\n".join(lines)

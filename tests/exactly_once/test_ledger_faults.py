@@ -211,6 +211,7 @@ async def test_resume_waits_for_an_interrupted_request_outside_the_step_timeout(
     until that request would have timed out; that wait must not count against the step,
     or every early --resume would stop at exit 3 again."""
     monkeypatch.setattr("runner.engine.sending.RECONCILE_GRACE_SECONDS", 0.05)
+    monkeypatch.setattr("runner.engine.pipeline.RECONCILE_GRACE_SECONDS", 0.05)
     harness.client_timeout = 1.2
     harness.sandbox.add_fault("POST /v1/transactions/send hold=5 times=1")
     path = harness.write(

@@ -82,6 +82,8 @@ async def run(step: SendStep, scope: StepScope) -> StepOutput:
         "id": accepted.tx_id,
         "status": accepted.status,
         "tier": None,
+        # how long it waited for the wallet's earlier sends to leave signing, and for which
+        "pipeline": accepted.pipeline.output(),
     }
 
 
