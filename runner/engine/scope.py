@@ -128,14 +128,25 @@ class RunValues:
 
 @dataclass
 class Tallies:
-    """What this run has sent: smallest units per symbol, and how many sends."""
+    """What this run has sent: smallest units per (network, symbol), and how many sends.
 
-    sent: dict[str, int] = field(default_factory=dict)
+    The same symbol on two networks is two assets and is never added together; a send
+    whose network is not known (None) is counted toward every network of its symbol."""
+
+    sent: dict[tuple[str | None, str], int] = field(default_factory=dict)
     sends: int = 0
 
-    def count(self, symbol: str, raw: int) -> None:
-        self.sent[symbol] = self.sent.get(symbol, 0) + raw
+    def count(self, symbol: str, raw: int, network: str | None) -> None:
+        key = (network, symbol)
+        self.sent[key] = self.sent.get(key, 0) + raw
         self.sends += 1
+
+    def sent_of(self, symbol: str, network: str | None) -> int:
+        return sum(
+            raw
+            for (on, counted), raw in self.sent.items()
+            if counted == symbol and (network is None or on is None or on == network)
+        )
 
 
 @dataclass
