@@ -121,7 +121,7 @@ async def _check(
                 f"(in-flight sends included); {amount} more would pass {cap} "
                 f"(counting {counted})",
             )
-        applied.append(f"max_per_day {cap} ({counted})")
+        applied.append(f"max_per_day {cap} (counting {counted})")
     return applied
 
 
