@@ -109,9 +109,11 @@ class SendIntent:
     @property
     def counts_as_spent(self) -> bool:
         """Whether this send counts against limits: anything that may have moved money."""
-        if self.state is SendState.NOT_SENT:
-            return False
-        return self.tx_status not in _NOT_SPENT
+        return _may_have_moved(self.state, self.tx_status)
+
+
+def _may_have_moved(state: str, tx_status: str | None) -> bool:
+    return state != SendState.NOT_SENT and tx_status not in _NOT_SPENT
 
 
 @dataclass(frozen=True)
@@ -153,14 +155,18 @@ def spent(
     on any network, so it counts toward every network of its symbol; a send whose own
     network is not known (None) counts every row of its symbol. Both err on the side of
     sending less. ``sends_by_playbook`` keeps the scoped sum to one index range."""
-    query = "SELECT * FROM sends WHERE symbol = ? AND intended_at >= ? AND key IS NOT ?"
+    # only the three columns the sum needs: no request JSON is parsed per row
+    query = (
+        "SELECT amount_raw, state, tx_status FROM sends "
+        "WHERE symbol = ? AND intended_at >= ? AND key IS NOT ?"
+    )
     args: list[object] = [symbol, since, excluding]
     if playbook is not None:
         query, args = query + " AND playbook = ?", [*args, playbook]
     if network is not None:
         query, args = query + " AND (network = ? OR network IS NULL)", [*args, network]
     rows = db.execute(query, args)
-    return sum(intent.amount_raw for intent in map(intent_from_row, rows) if intent.counts_as_spent)
+    return sum(int(raw) for raw, state, tx_status in rows if _may_have_moved(state, tx_status))
 
 
 def intent_from_row(row: sqlite3.Row) -> SendIntent:

@@ -153,7 +153,8 @@ def test_a_version_2_ledger_opens_migrates_and_counts(tmp_path: Path) -> None:
         plan = " ".join(
             str(row[-1])
             for row in db.execute(
-                "EXPLAIN QUERY PLAN SELECT * FROM sends WHERE symbol = ? AND intended_at >= ? "
+                "EXPLAIN QUERY PLAN SELECT amount_raw, state, tx_status FROM sends "
+                "WHERE symbol = ? AND intended_at >= ? "
                 "AND key IS NOT ? AND playbook = ? AND (network = ? OR network IS NULL)",
                 ("ETH", 0, None, "payments", SEPOLIA),
             )
