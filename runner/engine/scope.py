@@ -29,7 +29,7 @@ from runner.playbook import evaluate as evaluate_expression
 from runner.playbook import render as render_template
 from runner.playbook.amounts import AmountError, parse_amount_text
 from runner.playbook.facts import referenced
-from runner.playbook.limits import Limits
+from runner.playbook.limits import Limits, sent_on_network
 from runner.playbook.scalars import is_plain_number
 from runner.playbook.values import Value, format_value
 
@@ -142,11 +142,7 @@ class Tallies:
         self.sends += 1
 
     def sent_of(self, symbol: str, network: str | None) -> int:
-        return sum(
-            raw
-            for (on, counted), raw in self.sent.items()
-            if counted == symbol and (network is None or on is None or on == network)
-        )
+        return sent_on_network(self.sent, symbol, network, 0)
 
 
 @dataclass
