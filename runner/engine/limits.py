@@ -16,6 +16,8 @@ step names none, as the daemon resolved it), so testnet ETH never eats a mainnet
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from runner.client import same_address, to_token_units
 from runner.engine.scope import StepScope
 from runner.errors import StepFailed
@@ -24,10 +26,22 @@ from runner.playbook import Amount
 from runner.playbook.amounts import AmountError, AmountLiteral, RawAmount, format_decimal
 from runner.playbook.limits import Limits
 
-__all__ = ["check_limits", "daily_caps"]
+__all__ = ["Outgoing", "check_limits", "daily_caps"]
 
 DAY = 24 * 60 * 60
 _PLAYBOOK, _CONFIG = "playbook", "runner config"  # where a set of limits was written
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A send as its limits judge it, before its request is built."""
+
+    amount: Amount
+    raw: int
+    decimals: int
+    to: str
+    alias: str | None  # the recipient's wallet alias, when it is one
+    network: str | None  # the network it goes to (None: not known)
 
 
 def _in_units(raw: int, decimals: int) -> str:
@@ -58,27 +72,17 @@ def _day_scope(where: str, network: str | None) -> str:
     return f"every playbook's sends in this ledger {_on(network)}"
 
 
-async def _check(
-    scope: StepScope,
-    limits: Limits,
-    where: str,
-    amount: Amount,
-    raw: int,
-    decimals: int,
-    to: str,
-    alias: str | None,
-    network: str | None,
-) -> list[str]:
+async def _check(scope: StepScope, limits: Limits, where: str, send: Outgoing) -> list[str]:
     applied: list[str] = []
-    symbol = amount.symbol
+    symbol = send.amount.symbol
 
     def violated(name: str, detail: str) -> StepFailed:
         return StepFailed(f"limit {name} ({where}): {detail}; nothing was sent")
 
     if limits.allow_to is not None:
-        if not await _allowed(scope, limits.allow_to, to, alias):
+        if not await _allowed(scope, limits.allow_to, send.to, send.alias):
             allowed = ", ".join(limits.allow_to)
-            raise violated("allow_to", f"recipient {alias or to} is not in [{allowed}]")
+            raise violated("allow_to", f"recipient {send.alias or send.to} is not in [{allowed}]")
         applied.append("allow_to")
     if limits.max_sends_per_run is not None:
         if scope.tallies.sends >= limits.max_sends_per_run:
@@ -93,16 +97,16 @@ async def _check(
         # limits are per token: a token no cap names would be unlimited, so it is refused
         raise violated("per token", f"no amount limit covers {symbol}; add a cap for it")
     if (cap := caps["max_per_send"]) is not None:
-        if amount.value > cap.value:
-            raise violated("max_per_send", f"{amount} is more than {cap}")
+        if send.amount.value > cap.value:
+            raise violated("max_per_send", f"{send.amount} is more than {cap}")
         applied.append(f"max_per_send {cap}")
     if (cap := caps["max_per_run"]) is not None:
-        total = scope.tallies.sent_of(symbol, network) + raw
-        if total > cap.to_raw(decimals):
+        total = scope.tallies.sent_of(symbol, send.network) + send.raw
+        if total > cap.to_raw(send.decimals):
             raise violated(
                 "max_per_run",
-                f"this run would send {_in_units(total, decimals)} {symbol}, more than {cap} "
-                f"(counting this run's sends {_on(network)})",
+                f"this run would send {_in_units(total, send.decimals)} {symbol}, more than {cap} "
+                f"(counting this run's sends {_on(send.network)})",
             )
         applied.append(f"max_per_run {cap}")
     if (cap := caps["max_per_day"]) is not None:
@@ -110,15 +114,15 @@ async def _check(
             symbol,
             scope.run.clock() - DAY,
             excluding=str(scope.send_key),
-            network=network,
+            network=send.network,
             playbook=scope.send_key.playbook if where == _PLAYBOOK else None,
         )
-        counted = _day_scope(where, network)
-        if spent + raw > cap.to_raw(decimals):
+        counted = _day_scope(where, send.network)
+        if spent + send.raw > cap.to_raw(send.decimals):
             raise violated(
                 "max_per_day",
-                f"{_in_units(spent, decimals)} {symbol} already sent in the last 24 h "
-                f"(in-flight sends included); {amount} more would pass {cap} "
+                f"{_in_units(spent, send.decimals)} {symbol} already sent in the last 24 h "
+                f"(in-flight sends included); {send.amount} more would pass {cap} "
                 f"(counting {counted})",
             )
         applied.append(f"max_per_day {cap} (counting {counted})")
@@ -140,37 +144,26 @@ def _sources(scope: StepScope) -> tuple[tuple[Limits, str], ...]:
     return ((scope.run.playbook.limits, _PLAYBOOK), (scope.run.config_limits, _CONFIG))
 
 
-async def check_limits(
-    scope: StepScope,
-    amount: Amount,
-    raw: int,
-    decimals: int,
-    to: str,
-    alias: str | None,
-    network: str | None,
-) -> list[str]:
-    """Raise :class:`StepFailed` on a violation; return the limits that applied.
-    ``network`` is the one the send goes to (None when it is not known)."""
+async def check_limits(scope: StepScope, send: Outgoing) -> list[str]:
+    """Raise :class:`StepFailed` on a violation; return the limits that applied."""
     applied: list[str] = []
     for limits, where in _sources(scope):
-        applied += await _check(scope, limits, where, amount, raw, decimals, to, alias, network)
+        applied += await _check(scope, limits, where, send)
     return applied
 
 
-def daily_caps(
-    scope: StepScope, symbol: str, decimals: int, network: str | None
-) -> tuple[DailyCap, ...]:
-    """Every ``max_per_day`` on ``symbol``, each in its scope, for the ledger to enforce
-    atomically with the intent (the check above is the early, explained refusal; this one
-    holds against concurrent processes). The ledger counts the request's network."""
+def daily_caps(scope: StepScope, send: Outgoing) -> tuple[DailyCap, ...]:
+    """Every ``max_per_day`` on the send's symbol, each in its scope, for the ledger to
+    enforce atomically with the intent (the check above is the early, explained refusal;
+    this one holds against concurrent processes). The ledger counts the request's network."""
     since = scope.run.clock() - DAY
     return tuple(
         DailyCap(
-            cap.to_raw(decimals),
+            cap.to_raw(send.decimals),
             since,
             playbook=scope.send_key.playbook if where == _PLAYBOOK else None,
-            scope=f"{where}: {_day_scope(where, network)}",
+            scope=f"{where}: {_day_scope(where, send.network)}",
         )
         for limits, where in _sources(scope)
-        if (cap := _cap(scope, limits.max_per_day, symbol)) is not None
+        if (cap := _cap(scope, limits.max_per_day, send.amount.symbol)) is not None
     )

@@ -21,27 +21,16 @@ from __future__ import annotations
 
 import argparse
 import functools
-import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import bench_ledger_open  # the directory above is not a package: found through sys.path
+from bench_ledger_open import median_ms
 
 from runner.ledger import Ledger
 
 DAY = 24 * 60 * 60
 START = 1_700_000_000.0  # bench_ledger_open.build's first run
-
-
-def median_ms(action: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 def main() -> None:

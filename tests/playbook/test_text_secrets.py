@@ -17,19 +17,11 @@ from runner.playbook import load_playbook_text
 from runner.playbook.diagnostics import Diagnostic, PlaybookError, render_json, render_text
 from runner.playbook.loader import COMPOSERS, load_yaml
 from runner.scenario.load import load_scenario
+from tests.cli.test_validate import VALID
 from tests.scenario.test_files import PLAYBOOK as SCENARIO_PLAYBOOK
 
 SECRET = "eyJhbGciOiJIUzI1NiJ9.c2Vzc2lvbi1zZWNyZXQ.c2lnbmF0dXJl"
 TOKEN = f"wai_sess_{SECRET}"
-VALID = """\
-version: 1
-name: ok
-daemon: {url: "${{ env.URL }}", token: "${{ env.TOKEN }}", wallet: main}
-wallets: {main: {name: main, network: ethereum-sepolia}}
-steps:
-  - log: hello
-"""
-
 # name -> (text, [(line, column, key path)] of the problems)
 PLACES: dict[str, tuple[str, list[tuple[int, int, str]]]] = {
     "comment_line": (VALID + f"# old token: {TOKEN}\n", [(7, 14, "")]),

@@ -7,7 +7,7 @@ from typing import Any
 
 from runner.client import MAX_RAW, TransferRequest, same_address, to_token_units
 from runner.engine import holdings, sending
-from runner.engine.limits import check_limits, daily_caps
+from runner.engine.limits import Outgoing, check_limits, daily_caps
 from runner.engine.scope import StepScope
 from runner.engine.steps.base import StepOutput
 from runner.engine.wallets import ResolvedWallet
@@ -43,7 +43,8 @@ async def run(step: SendStep, scope: StepScope) -> StepOutput:
         )
     # counted on the network the send goes to: the daemon's answer names it even when the
     # step left it to the wallet's default network
-    applied = await check_limits(scope, amount, raw, holding.decimals, to, alias, holding.network)
+    outgoing = Outgoing(amount, raw, holding.decimals, to, alias, holding.network)
+    applied = await check_limits(scope, outgoing)
     memo = scope.render_text(settings.memo) if settings.memo is not None else None
     if memo is not None and looks_like_token(memo):  # a memo goes on chain, readable by all
         raise StepFailed("the memo holds a session token; refused, nothing was sent")
@@ -72,7 +73,7 @@ async def run(step: SendStep, scope: StepScope) -> StepOutput:
         planned = await _simulate(scope, wallet, request, holding)  # sent: false, would_send
         scope.tallies.count(amount.symbol, raw, holding.network)  # later sends judged alike
         return output | planned
-    caps = daily_caps(scope, amount.symbol, holding.decimals, holding.network)
+    caps = daily_caps(scope, outgoing)
     accepted = await sending.send_exactly_once(scope, request, wallet, daily_cap=caps)
     scope.tallies.count(amount.symbol, raw, holding.network)
     # The answer means accepted (PENDING); the tier shows once the daemon's policy ran,
