@@ -31,7 +31,11 @@ class Limits(Model):
 
     max_per_send: PerToken = Field(default_factory=list)
     max_per_run: PerToken = Field(default_factory=list)
-    max_per_day: PerToken = Field(default_factory=list, description="rolling 24 h, from the ledger")
+    max_per_day: PerToken = Field(
+        default_factory=list,
+        description="rolling 24 h from the ledger, of the token on the send's network: a "
+        "playbook's counts its own sends, the runner config's every playbook's",
+    )
     allow_to: list[str] | None = Field(
         None, description="the only recipients sends may use: wallet aliases or addresses"
     )
