@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from runner.client import RetryPolicy, TransferRequest, WAIaaSClient
 from runner.engine.config import parse_config
 from runner.engine.connection import environment
@@ -177,3 +179,29 @@ async def test_plan_names_each_caps_scope(engine: Engine) -> None:
         "max_per_day 0.5 ETH (counting this playbook's sends on ethereum-sepolia)",
         "max_per_day 1 ETH (counting every playbook's sends in this ledger on ethereum-sepolia)",
     ]
+
+
+async def test_the_ledger_holds_each_scope_with_the_intent(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process's send lands between the early check and the intent (here: the
+    early check is made blind to it); the cap written in the intent's own transaction
+    refuses, naming the scope, and nothing is posted."""
+    with Ledger(engine.state, clock=engine.sandbox.clock) as ledger:
+        _record(ledger, "racer/r0/pay", "racer", 8 * 10**15, "ethereum-sepolia")
+    monkeypatch.setattr(Ledger, "spent_since", lambda *args, **kwargs: 0)
+    config = 'limits: { max_per_day: "0.01 ETH" }\n'
+    body = send_body("0.005 ETH", 'limits: { max_per_day: "0.01 ETH" }')
+
+    result = await run_file(engine, named(engine, "late", body), config=config)
+
+    assert result.exit_code is ExitCode.FAILED
+    assert step(result, "pay").reason == (
+        "limit max_per_day (runner config: every playbook's sends in this ledger on "
+        "ethereum-sepolia): 8000000000000000 smallest units of ETH already sent in the last "
+        "24 h (in-flight sends included, by any process using this ledger); 5000000000000000 "
+        "more would pass the cap of 10000000000000000; nothing was sent"
+    )
+    assert engine.sandbox.transaction_count() == 0
+    with Ledger(engine.state) as ledger:
+        assert ledger.sends(playbook="late") == []
