@@ -28,7 +28,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 async def run_file(
-    engine: Engine, path: Path, *, config: str | None = None, mode: Mode = "run"
+    engine: Engine,
+    path: Path,
+    *,
+    config: str | None = None,
+    mode: Mode = "run",
+    token: str | None = None,
 ) -> RunResult:
     """Like ``engine.execute``, for a playbook file as it is (the sandbox's clock moves
     when a wait polls), with an optional runner config's limits."""
@@ -36,7 +41,7 @@ async def run_file(
     limits = parse_config(config, "config.yaml").limits if config else Limits()
     with Ledger(engine.state, clock=engine.sandbox.clock) as ledger:
         async with WAIaaSClient(
-            engine.sandbox.url, engine.sandbox.token, retry_policy=RetryPolicy()
+            engine.sandbox.url, token or engine.sandbox.token, retry_policy=RetryPolicy()
         ) as client:
             scope = RunScope(
                 playbook=playbook,
@@ -117,14 +122,16 @@ async def test_the_runner_config_cap_counts_every_playbook(engine: Engine) -> No
     assert engine.sandbox.transaction_count() == 1
 
 
-def _record(ledger: Ledger, key: str, playbook: str, raw: int, network: str | None) -> None:
+def _record(
+    ledger: Ledger, key: str, playbook: str, raw: int, network: str | None, symbol: str = "ETH"
+) -> None:
     """A send recorded by another run (accepted), on ``network`` (None: not recorded)."""
     ledger.intend_send(
         key=key,
         run_id=key.split("/")[1],
         playbook=playbook,
         step_id="pay",
-        request=TransferRequest("0xabc", raw, network=network, symbol="ETH"),
+        request=TransferRequest("0xabc", raw, network=network, symbol=symbol),
     )
     ledger.mark_accepted(key, f"tx-{key}", "CONFIRMED")
 
@@ -205,3 +212,41 @@ async def test_the_ledger_holds_each_scope_with_the_intent(
     assert engine.sandbox.transaction_count() == 0
     with Ledger(engine.state) as ledger:
         assert ledger.sends(playbook="late") == []
+
+
+SOLANA = """\
+version: 1
+name: sol-payouts
+env: {WAIAAS_URL: ~, WAIAAS_SESSION_TOKEN: ~}
+daemon: {url: "${{ env.WAIAAS_URL }}", token: "${{ env.WAIAAS_SESSION_TOKEN }}", wallet: ops}
+wallets:
+  ops: {name: solana-ops}        # no network: the wallet's default, as the daemon says it
+limits: {max_per_day: "1 SOL"}
+steps:
+  - id: pay
+    send: {to: "9WzDXwBbmkg8ZTbNMqUxvQRAyrZzDsGYdLVL9zYtAWWM", amount: "AMOUNT"}
+"""
+
+
+async def test_a_wallets_default_network_is_the_network_counted(engine: Engine) -> None:
+    """The send names no network: it goes to the wallet's default (solana-devnet), which
+    is what its cap counts — not the playbook's SOL on solana-mainnet."""
+    _, token = engine.sandbox.create_session(["solana-ops"])
+    with Ledger(engine.state, clock=engine.sandbox.clock) as ledger:
+        _record(ledger, "sol-payouts/r0/a", "sol-payouts", 4 * 10**9, "solana-mainnet", "SOL")
+        _record(ledger, "sol-payouts/r0/b", "sol-payouts", 5 * 10**8, "solana-devnet", "SOL")
+    path = engine.tmp_path / "sol.yaml"
+
+    path.write_text(SOLANA.replace("AMOUNT", "0.4 SOL"), encoding="utf-8")
+    first = await run_file(engine, path, token=token)
+    assert first.exit_code is ExitCode.OK, first.summary()
+    assert outputs(first, "pay")["network"] == "solana-devnet"
+
+    path.write_text(SOLANA.replace("AMOUNT", "0.2 SOL"), encoding="utf-8")
+    second = await run_file(engine, path, token=token)
+    assert second.exit_code is ExitCode.FAILED
+    assert step(second, "pay").reason == (
+        "limit max_per_day (playbook): 0.9 SOL already sent in the last 24 h (in-flight "
+        "sends included); 0.2 SOL more would pass 1 SOL (counting this playbook's sends on "
+        "solana-devnet); nothing was sent"
+    )
