@@ -23,6 +23,7 @@ from runner.playbook.files import read_input_file
 from runner.playbook.limits import Limits
 from runner.playbook.loader import SourceMap, load_yaml
 from runner.playbook.problems import diagnostics_from_validation
+from runner.playbook.text_secrets import text_tokens, token_problems
 
 __all__ = ["RunnerConfig", "default_config_path", "load_config", "parse_config"]
 
@@ -61,8 +62,10 @@ def parse_config(text: str, file: str) -> RunnerConfig:
     """The config file's text -> its model; raises :class:`PlaybookError` with every problem
     located (``file:line:col``), as for a playbook."""
     if all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
+        if tokens := text_tokens(text):  # a comment goes into git like any value
+            raise PlaybookError(token_problems(file, tokens, None, "runner config"))
         return RunnerConfig()  # an empty (or all-comment) config sets nothing
-    data, source = load_yaml(text, file)
+    data, source = load_yaml(text, file, what="runner config")
     if not isinstance(data, dict):
         raise PlaybookError([source.diagnostic((), "the runner config is a mapping (limits: ...)")])
     try:

@@ -58,7 +58,7 @@ async def send_exactly_once(
     request: TransferRequest,
     wallet: ResolvedWallet,
     *,
-    daily_cap: DailyCap | None = None,
+    daily_cap: tuple[DailyCap, ...] = (),
 ) -> Accepted:
     """Post ``request`` under the step's send key, at most once whatever happens."""
     # The whole protocol holds the wallet's lock: a reconciliation must not run while
@@ -68,12 +68,12 @@ async def send_exactly_once(
         async with scope.wallets.lock(wallet):
             return await _protocol(scope, scope.run.ledger, request, wallet, daily_cap)
     except CapExceeded as exceeded:
-        assert daily_cap is not None
+        assert exceeded.cap is not None
         raise StepFailed(
-            f"limit max_per_day: {exceeded.spent_raw} smallest units of {request.symbol} "
-            "already sent in the last 24 h (in-flight sends included, by any process using "
-            f"this ledger); {request.raw} more would pass the cap of {daily_cap.cap_raw}; "
-            "nothing was sent"
+            f"limit max_per_day ({exceeded.cap.scope}): {exceeded.spent_raw} smallest units "
+            f"of {request.symbol} already sent in the last 24 h (in-flight sends included, "
+            f"by any process using this ledger); {request.raw} more would pass the cap of "
+            f"{exceeded.cap.cap_raw}; nothing was sent"
         ) from None
 
 
@@ -82,7 +82,7 @@ async def _protocol(
     ledger: Ledger,
     request: TransferRequest,
     wallet: ResolvedWallet,
-    daily_cap: DailyCap | None,
+    daily_cap: tuple[DailyCap, ...],
 ) -> Accepted:
     key = str(scope.send_key)
     intent = ledger.send(key)

@@ -56,11 +56,17 @@ _NEWEST = [
         "sends by symbol",
         "SELECT symbol, intended_at FROM sends ORDER BY symbol DESC, intended_at DESC LIMIT ?",
     ),
+    (
+        "sends by playbook",
+        "SELECT playbook, symbol, intended_at FROM sends "
+        "ORDER BY playbook DESC, symbol DESC, intended_at DESC LIMIT ?",
+    ),
 ]
 
 
 # The ledger's schema version (SQLite's user_version); a newer runner raises it.
-SCHEMA_VERSION = 2
+# 3: the index sends_by_playbook (a version-2 file gains it when it is opened).
+SCHEMA_VERSION = 3
 
 
 class SchemaMismatch(sqlite3.DatabaseError):

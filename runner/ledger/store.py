@@ -15,7 +15,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -221,10 +221,10 @@ class Ledger:
         playbook: str,
         step_id: str,
         request: TransferRequest,
-        daily_cap: DailyCap | None = None,
+        daily_cap: DailyCap | Sequence[DailyCap] | None = None,
     ) -> SendIntent:
         """Commit the intent to post ``request``; if the key already has one, return that
-        one untouched. Raises :class:`CapExceeded` (writing nothing) when ``daily_cap``
+        one untouched. Raises :class:`CapExceeded` (writing nothing) when a ``daily_cap``
         would be passed."""
         now = self._clock()
         columns = {
@@ -291,7 +291,10 @@ class Ledger:
 
     @_guarded("recording a new attempt of a send")
     def reopen(
-        self, key: str, request: TransferRequest, daily_cap: DailyCap | None = None
+        self,
+        key: str,
+        request: TransferRequest,
+        daily_cap: DailyCap | Sequence[DailyCap] | None = None,
     ) -> SendIntent:
         """A ``not_sent`` intent is posted again: back to ``intended`` with what will be
         posted now, committed first (and checked against ``daily_cap`` like a new one)."""
@@ -316,16 +319,25 @@ class Ledger:
 
     @contextmanager
     def _write_intent(
-        self, key: str, request: TransferRequest, cap: DailyCap | None
+        self, key: str, request: TransferRequest, caps: DailyCap | Sequence[DailyCap] | None
     ) -> Iterator[sqlite3.Connection]:
-        """A durable write of an intent, refused (nothing written) past the daily cap, or
-        once damage or a failed write has been seen."""
+        """A durable write of an intent, refused (nothing written) past a daily cap (each
+        counts the request's symbol on the request's network, in its own scope), or once
+        damage or a failed write has been seen."""
         self._refuse_if_broken()
+        caps = () if caps is None else (caps,) if isinstance(caps, DailyCap) else caps
         with self._write(durable=True) as db:
-            if cap is not None:
-                already = spent(db, _symbol_of(request), cap.since, key)
+            for cap in caps:
+                already = spent(
+                    db,
+                    _symbol_of(request),
+                    cap.since,
+                    key,
+                    network=request.network,
+                    playbook=cap.playbook,
+                )
                 if already + request.raw > cap.cap_raw:
-                    raise CapExceeded(already)
+                    raise CapExceeded(already, cap)
             yield db
 
     @_guarded("recording an accepted send")
@@ -383,10 +395,19 @@ class Ledger:
         return found
 
     @_guarded("reading what was spent")
-    def spent_since(self, symbol: str, since: float, *, excluding: str | None = None) -> int:
+    def spent_since(
+        self,
+        symbol: str,
+        since: float,
+        *,
+        excluding: str | None = None,
+        network: str | None = None,
+        playbook: str | None = None,
+    ) -> int:
         """Smallest units of ``symbol`` that may have left since ``since``, in-flight
-        included; ``excluding`` leaves out one key (a send judging itself on --resume)."""
-        return spent(self._db, symbol, since, excluding)
+        included, on ``network`` (None: on any), of ``playbook``'s sends (None: of every
+        playbook's); ``excluding`` leaves out one key (a send judging itself on --resume)."""
+        return spent(self._db, symbol, since, excluding, network=network, playbook=playbook)
 
     def _update(self, key: str, **fields: Any) -> None:
         if isinstance(fields.get("note"), str):  # notes quote errors: never a token

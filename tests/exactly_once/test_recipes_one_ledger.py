@@ -154,12 +154,6 @@ async def test_every_recipe_and_the_quickstart_on_one_ledger_payments_first(
     assert len(world.txs()) == 6  # 3 payments, the top-ups (ETH, USDC) and the sweep
 
 
-@pytest.mark.xfail(
-    reason="needs #19.2 limit scopes (branch money): recurring-payments' max_per_day "
-    "(0.01 ETH) is counted against the ETH the quickstart and the sweep sent from the "
-    "same ledger, so its payments are refused",
-    strict=True,
-)
 async def test_every_recipe_and_the_quickstart_on_one_ledger_file_order(
     world: RecipeWorld,
 ) -> None:
