@@ -1,4 +1,4 @@
-"""Embedding the client: read a balance, send, and follow the transaction to the end.
+"""Embedding the client: read a balance, simulate, send, and follow the transaction to the end.
 
 Runs against the in-process sandbox, so it needs nothing else:
 
@@ -25,9 +25,16 @@ async def main() -> None:
             balance = await client.get_balance("ethereum-sepolia", wallet_id=treasury.id)
             print(f"treasury holds {balance.amount} {balance.symbol} ({balance.raw} wei)")
 
-            sent = await client.send_token(
-                agent.address or "", 10**15, network="ethereum-sepolia", wallet_id=treasury.id
+            to, network = agent.address or "", "ethereum-sepolia"
+            # the daemon's dry run first: policy verdict, tier and fee, nothing written
+            dry_run = await client.simulate_transaction(
+                to, 10**15, network=network, wallet_id=treasury.id
             )
+            fee = (dry_run.fee or {}).get("estimatedFee")
+            print(f"simulated: allowed={dry_run.success} tier={dry_run.tier} fee={fee} wei")
+            if not dry_run.success:
+                return
+            sent = await client.send_token(to, 10**15, network=network, wallet_id=treasury.id)
             print(f"accepted {sent.id} ({sent.status}); following it:")
             while True:
                 tx = await client.get_transaction(sent.id)

@@ -13,7 +13,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-__all__ = ["MASK", "looks_like_token", "mask_secrets", "mask_values", "url_secret"]
+__all__ = [
+    "MASK",
+    "looks_like_token",
+    "mask_secrets",
+    "mask_values",
+    "token_columns",
+    "url_secret",
+]
 
 # wai_sess_<JWT> as the daemon issues it, and a bare JWT (a token with its prefix cut off)
 _TOKEN = re.compile(r"wai_sess_[^\s'\"\\]*|\beyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*", re.IGNORECASE)
@@ -22,6 +29,11 @@ MASK = "wai_sess_…"
 
 def looks_like_token(text: str) -> bool:
     return _TOKEN.search(text) is not None
+
+
+def token_columns(line: str) -> list[int]:
+    """The 1-based columns where a token starts in one line of text (never the token)."""
+    return [found.start() + 1 for found in _TOKEN.finditer(line)]
 
 
 def mask_secrets(text: str) -> str:

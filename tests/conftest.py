@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from runner.sandbox import Clock, Sandbox
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_data_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Commands that fall back to the default ledger use one of the session's own, never the
+    user's: a ledger left in ~/.local/share by another runner version (newer schema) made
+    tests that do not name --state fail, and tests must not write into a person's ledger."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("xdg-data")))
+        patch.delenv("WAIAAS_RUNNER_STATE", raising=False)
+        yield
 
 
 @pytest.fixture

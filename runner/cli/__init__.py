@@ -33,6 +33,7 @@ _COMMANDS: dict[str, str] = {
     "test": "runner.cli.test:command",
     "serve": "runner.cli.serve:command",
     "status": "runner.cli.status:command",
+    "audit": "runner.cli.audit:command",
 }
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 
 import click
 import httpx
 
-__all__ = ["listen_address", "status_url"]
+__all__ = ["is_loopback", "listen_address", "status_url"]
 
 LOOPBACK = "127.0.0.1"
 
@@ -47,6 +48,28 @@ def _host(host: str, value: str) -> str:
     except UnicodeError:
         raise click.BadParameter(f"{host!r} is not a host name or address") from None
     return host
+
+
+def _loopback_address(text: str) -> bool:
+    address = ipaddress.ip_address(text.partition("%")[0])  # fe80::1%eth0: zone dropped
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:127.0.0.1
+    return address.is_loopback
+
+
+def is_loopback(host: str) -> bool:
+    """Whether every address ``host`` stands for is a loopback one (127.0.0.0/8, ::1):
+    a name counts by what it resolves to now, so a name of this machine's LAN address or
+    one that resolves elsewhere is not; one that does not resolve is a usage error."""
+    try:
+        return _loopback_address(host)
+    except ValueError:
+        pass  # a name, not an address
+    try:
+        found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as error:
+        raise click.BadParameter(f"cannot resolve {host!r}: {error}", param_hint="--http") from None
+    return bool(found) and all(_loopback_address(str(info[4][0])) for info in found)
 
 
 def listen_address(

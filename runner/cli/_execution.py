@@ -131,6 +131,13 @@ def _decorate(function: F, outputs: tuple[str, ...]) -> F:
             help="How long one HTTP call to the daemon may take before it counts as lost.",
         ),
         click.option(
+            "--pipeline-timeout",
+            callback=positive_duration,
+            help="How long a send may wait for its wallet's earlier sends to leave the "
+            "daemon's signing before the step fails unsent (default: the runner config's "
+            "pipeline_timeout, else 60s).",
+        ),
+        click.option(
             "--wait-lock",
             is_flag=True,
             help="If another process runs the same playbook, wait for it instead of exiting.",

@@ -54,6 +54,20 @@ from runner.sandbox.server import Sandbox
     help="Switch the daemon's rate limits on or off (default: as in the fixture).",
 )
 @click.option(
+    "--signing-race/--no-signing-race",
+    default=None,
+    help="Whether two overlapping signings of one wallet make the later send FAIL, as on "
+    "the daemon (default: as in the fixture, which says on).",
+)
+@click.option(
+    "--pipeline-seconds",
+    type=click.FloatRange(min=0),
+    default=None,
+    metavar="SECONDS",
+    help="How long a new send stays PENDING (signing) before it is SUBMITTED or QUEUED "
+    "(default: the fixture's timings.pipeline_seconds, 0.1).",
+)
+@click.option(
     "--approve",
     "approve",
     metavar="TX_ID",
@@ -78,6 +92,8 @@ def command(
     fixture: Path | None,
     faults: tuple[str, ...],
     rate_limits: bool | None,
+    signing_race: bool | None,
+    pipeline_seconds: float | None,
     approve: str | None,
     reject: str | None,
     url: str,
@@ -99,7 +115,14 @@ def command(
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     sandbox = Sandbox(
-        host=host, port=port, state=state, fixture=loaded, rate_limits=rate_limits, faults=rules
+        host=host,
+        port=port,
+        state=state,
+        fixture=loaded,
+        rate_limits=rate_limits,
+        signing_race=signing_race,
+        pipeline_seconds=pipeline_seconds,
+        faults=rules,
     )
     try:
         asyncio.run(_serve(sandbox))

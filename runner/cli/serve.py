@@ -3,27 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
-from runner.cli._address import listen_address
+from runner.cli._address import is_loopback, listen_address
 from runner.cli._execution import positive_duration
 from runner.engine.config import default_config_path, load_config, retention_seconds
 from runner.errors import UsageError
 from runner.ledger import LedgerError, default_ledger_path
 from runner.ledger.retention import DEFAULT_RETENTION
 from runner.playbook.durations import DurationError
+from runner.serve.audit import ServeAuditOptions
 from runner.serve.budget import DaemonLimits
-from runner.serve.engine_adapter import LaunchOptions
+from runner.serve.engine_adapter import AuditSettings, LaunchOptions
 from runner.serve.http import HttpEndpoints
 from runner.serve.lifecycle import Serve, ServeOptions, StartupError
 from runner.serve.logs import configure_logging
 
 DEFAULT_RETAIN = f"{DEFAULT_RETENTION / 86400:.0f}d"
+
+
+def audit_interval(ctx: click.Context, param: click.Parameter, value: str) -> float | None:
+    if value.strip().lower() in ("off", "0", "no", "never"):
+        return None
+    return positive_duration(ctx, param, value)
 
 
 @click.command("serve")
@@ -44,8 +53,14 @@ DEFAULT_RETAIN = f"{DEFAULT_RETENTION / 86400:.0f}d"
     "http",
     callback=listen_address,
     metavar="HOST:PORT",
-    help="Serve /-/healthy, /-/ready, /metrics and /status here (loopback unless a host "
-    "is given; off by default).",
+    help="Serve the status page (/), /-/healthy, /-/ready, /metrics and /status here "
+    "(loopback unless a host is given; off by default).",
+)
+@click.option(
+    "--http-public",
+    is_flag=True,
+    help="Allow --http on an address other than loopback: the page and /status show wallet "
+    "addresses to whoever can reach it (a warning is logged).",
 )
 @click.option("--daemon-url", envvar="WAIAAS_URL", help="The daemon for every playbook.")
 @click.option(
@@ -69,6 +84,12 @@ DEFAULT_RETAIN = f"{DEFAULT_RETENTION / 86400:.0f}d"
     help="How long one HTTP call to the daemon may take before it counts as lost.",
 )
 @click.option(
+    "--pipeline-timeout",
+    callback=positive_duration,
+    help="How long a send may wait for its wallet's earlier sends to leave the daemon's "
+    "signing before the step fails unsent (as for `run`; default 60s).",
+)
+@click.option(
     "--max-concurrent-runs",
     type=click.IntRange(min=1),
     default=64,
@@ -82,6 +103,40 @@ DEFAULT_RETAIN = f"{DEFAULT_RETENTION / 86400:.0f}d"
     metavar="IP,SESSION,TXLIST",
     help="The daemon's rate limits a minute (per IP, per session, transaction list); "
     "serve paces itself below them.",
+)
+@click.option(
+    "--audit-every",
+    callback=audit_interval,
+    default="1h",
+    show_default=True,
+    metavar="DURATION|off",
+    help="Audit the scheduled playbooks' wallets against the ledger this often (as "
+    "`waiaas-run audit` does; the first a minute after the start); off: never.",
+)
+@click.option(
+    "--audit-since",
+    callback=positive_duration,
+    help="How far back each audit reads the transaction lists (default: 24h, or twice "
+    "--audit-every when that is longer; never less than --audit-every).",
+)
+@click.option(
+    "--audit-max-list-reads",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Transaction-list reads per session and audit (they share the daemon's 10 a "
+    "minute with the runs, paced by the request budget).",
+)
+@click.option(
+    "--audit-webhook",
+    envvar="WAIAAS_AUDIT_WEBHOOK",
+    metavar="URL",
+    help="POST one event per new audit finding here (default: $WAIAAS_AUDIT_WEBHOOK).",
+)
+@click.option(
+    "--audit-cancel-queued",
+    is_flag=True,
+    help="Let each audit cancel the likely doubles the daemon still holds QUEUED.",
 )
 @click.option(
     "--retain",
@@ -101,17 +156,31 @@ def command(
     paths: tuple[Path, ...],
     state: Path | None,
     http: tuple[str, int] | None,
+    http_public: bool,
     daemon_limits: str,
     drain_timeout: float,
     watch: bool,
     max_concurrent_runs: int,
     log_format: str,
+    audit_every: float | None,
+    audit_since: float | None,
+    audit_max_list_reads: int,
+    audit_webhook: str | None,
+    audit_cancel_queued: bool,
     retain: str | None,
     **launch: Any,
 ) -> None:
     """Run every playbook under PATHS (files or directories) that has a `schedule:`, each
     on its own schedule, until SIGTERM. SIGHUP re-reads the playbooks."""
+    _check_exposure(http, http_public)
     configure_logging(json_lines=None if log_format == "auto" else log_format == "json")
+    if http is not None and http_public and not is_loopback(http[0]):
+        logging.getLogger("runner.serve").warning(
+            "--http-public: the status page (/) and /status on %s:%d show wallet addresses, "
+            "playbooks and sends to anyone who can reach that address; they never act, but "
+            "keep it behind a firewall or an authenticating proxy",
+            *http,
+        )
     parts = [part.strip() for part in daemon_limits.split(",")]
     if len(parts) != 3 or not all(part.isascii() and part.isdigit() for part in parts):
         raise click.BadParameter(
@@ -133,6 +202,15 @@ def command(
         max_concurrent_runs=max_concurrent_runs,
         limits=DaemonLimits(ip, session, tx_list),
         watch_interval=2.0 if watch else None,
+        audit=ServeAuditOptions(
+            every=audit_every,
+            settings=AuditSettings(
+                since=_audit_window(audit_every, audit_since),
+                max_list_reads=audit_max_list_reads,
+                cancel_queued=audit_cancel_queued,
+            ),
+            webhook=_webhook(audit_webhook),
+        ),
         retain=retain_seconds,
     )
     sys.exit(asyncio.run(_serve(options, http)))
@@ -150,6 +228,49 @@ def _retention(retain: str | None, config: Path | None) -> float | None:
     except UsageError as error:
         raise click.UsageError(str(error)) from None
     return retention_seconds(configured or DEFAULT_RETAIN)
+
+
+def _audit_window(every: float | None, since: float | None) -> float:
+    """How far back each audit reads: every transaction is read by at least one audit."""
+    if since is None:
+        return max(24 * 3600.0, 2 * (every or 0.0))
+    if every is not None and since < every:
+        raise click.BadParameter(
+            f"{since:g}s is shorter than --audit-every ({every:g}s): the transactions made "
+            "between two audits would never be read",
+            param_hint="--audit-since",
+        )
+    return since
+
+
+def _webhook(url: str | None) -> str | None:
+    """The audit webhook, checked without ever quoting it (it may carry a secret)."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise click.BadParameter(
+            "not an http:// or https:// URL (not shown: it may hold a secret)",
+            param_hint="--audit-webhook",
+        )
+    return url
+
+
+def _check_exposure(http: tuple[str, int] | None, http_public: bool) -> None:
+    """The page and /status reveal wallet addresses: only loopback unless asked for."""
+    if http is None:
+        if http_public:
+            raise click.UsageError("--http-public only applies with --http HOST:PORT")
+        return
+    host, port = http
+    if http_public or is_loopback(host):
+        return
+    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    raise click.UsageError(
+        f"--http {shown} is not a loopback address: the status page (/) and /status would "
+        "show wallet addresses, playbooks and sends to every machine that can reach it. "
+        "Listen on 127.0.0.1 (or ::1, localhost), or give --http-public to mean it."
+    )
 
 
 async def _serve(options: ServeOptions, http: tuple[str, int] | None) -> int:

@@ -196,6 +196,24 @@ class WAIaaSClient:
         )
         return await self.send(request)
 
+    async def simulate_transaction(
+        self,
+        to: str,
+        amount: int | str,
+        *,
+        type: TransferType | None = None,
+        token: TokenSpec | dict[str, Any] | None = None,
+        memo: str | None = None,
+        network: str | None = None,
+        wallet_id: str | None = None,
+    ) -> Simulation:
+        """:meth:`simulate` from keyword arguments, as :meth:`send_token` takes them
+        (``amount`` in the smallest unit): the dry run of exactly what that call would post."""
+        request = TransferRequest.of(
+            to, amount, type=type, token=token, memo=memo, network=network, wallet_id=wallet_id
+        )
+        return await self.simulate(request)
+
     async def cancel_transaction(self, tx_id: str) -> CancelResult:
         """Cancel a QUEUED transaction (409 ``TX_ALREADY_PROCESSED`` otherwise)."""
         path = f"/v1/transactions/{_path_id(tx_id)}/cancel"

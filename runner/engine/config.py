@@ -19,11 +19,12 @@ from runner.errors import UsageError
 from runner.playbook.amounts import AmountError, AmountLiteral, UnitTable
 from runner.playbook.diagnostics import Diagnostic, PlaybookError
 from runner.playbook.durations import DurationError, parse_duration
-from runner.playbook.fields import Model
+from runner.playbook.fields import Model, Timeout
 from runner.playbook.files import read_input_file
 from runner.playbook.limits import Limits
 from runner.playbook.loader import SourceMap, load_yaml
 from runner.playbook.problems import diagnostics_from_validation
+from runner.playbook.text_secrets import text_tokens, token_problems
 
 __all__ = [
     "RunnerConfig",
@@ -36,6 +37,9 @@ __all__ = [
 
 class RunnerConfig(Model):
     limits: Limits = Field(default_factory=Limits)  # not built at import: no config, no cost
+    # how long a send waits for its wallet's earlier sends to leave the daemon's signing
+    # (runner.engine.pipeline); --pipeline-timeout wins over it
+    pipeline_timeout: Timeout | None = None
     retain: str | None = Field(
         None,
         description='serve\'s retention: runs older than this are pruned ("30d"), or "never"',
@@ -90,8 +94,10 @@ def parse_config(text: str, file: str) -> RunnerConfig:
     """The config file's text -> its model; raises :class:`PlaybookError` with every problem
     located (``file:line:col``), as for a playbook."""
     if all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()):
+        if tokens := text_tokens(text):  # a comment goes into git like any value
+            raise PlaybookError(token_problems(file, tokens, None, "runner config"))
         return RunnerConfig()  # an empty (or all-comment) config sets nothing
-    data, source = load_yaml(text, file)
+    data, source = load_yaml(text, file, what="runner config")
     if not isinstance(data, dict):
         raise PlaybookError([source.diagnostic((), "the runner config is a mapping (limits: ...)")])
     try:

@@ -25,10 +25,12 @@ __all__ = [
     "TOKEN_ENV",
     "URL_ENV",
     "Connection",
+    "checked_url",
     "daemon_token",
     "daemon_url",
     "environment",
     "expression_env",
+    "given_token",
     "resolve_connection",
 ]
 
@@ -68,7 +70,12 @@ def _render_daemon_text(template: Template, env: Mapping[str, str | None], what:
 
 
 def daemon_url(playbook: Playbook, options: LaunchOptions, env: Mapping[str, str | None]) -> str:
-    url = options.daemon_url or _render_daemon_text(playbook.daemon.url, env, "url")
+    return checked_url(options.daemon_url or _render_daemon_text(playbook.daemon.url, env, "url"))
+
+
+def checked_url(url: str) -> str:
+    """``url`` if it can name a daemon, else a :class:`UsageError` that never quotes a
+    credential."""
     try:
         parts = urlsplit(url)
         usable = parts.scheme in ("http", "https") and bool(parts.hostname) and parts.port != 0
@@ -119,13 +126,20 @@ def _checked_token(token: str, source: str) -> str:
     return token
 
 
-def daemon_token(
-    playbook: Playbook, playbook_path: Path, options: LaunchOptions, env: Mapping[str, str | None]
-) -> str:
+def given_token(options: LaunchOptions) -> str | None:
+    """The token given outside any playbook: ``--token-file``, else ``$WAIAAS_SESSION_TOKEN``."""
     if options.token_file is not None:
         return _checked_token(_read_token_file(options.token_file), str(options.token_file))
     if options.environ.get(TOKEN_ENV):
         return _checked_token(options.environ[TOKEN_ENV], f"${TOKEN_ENV}")
+    return None
+
+
+def daemon_token(
+    playbook: Playbook, playbook_path: Path, options: LaunchOptions, env: Mapping[str, str | None]
+) -> str:
+    if (given := given_token(options)) is not None:
+        return given
     if playbook.daemon.token_file is not None:
         path = playbook_path.parent / playbook.daemon.token_file
         return _checked_token(_read_token_file(path), str(path))

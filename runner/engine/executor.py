@@ -345,7 +345,10 @@ def _resumed(run: Run, step: StepModel, index: int, step_id: str, record: StepRe
     amount, raw = values.get("amount"), values.get("raw")
     if step.sends and values.get("sent") is True and isinstance(amount, Amount):
         # the earlier attempt's send still counts against this run's limits
-        run.tallies.count(amount.symbol, int(str(raw)))
+        network = values.get("network")
+        run.tallies.count(
+            amount.symbol, int(str(raw)), network if isinstance(network, str) else None
+        )
     return StepResult(
         index=index,
         step_id=step_id,

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from runner.client import WAIaaSClient
-from runner.engine.config import default_config_path, load_config
+from runner.engine.config import RunnerConfig, default_config_path, load_config
 from runner.engine.connection import (
     TOKEN_ENV,
     Connection,
@@ -28,7 +28,7 @@ from runner.engine.executor import Reporter, execute
 from runner.engine.options import LaunchOptions, SandboxStarter
 from runner.engine.results import RunResult
 from runner.engine.run_events import notify_run
-from runner.engine.scope import Mode, Run, RunScope
+from runner.engine.scope import DEFAULT_PIPELINE_TIMEOUT, Mode, Run, RunScope
 from runner.errors import LockBusy, UsageError
 from runner.ledger import (
     Ledger,
@@ -161,11 +161,21 @@ async def launch(
                     sleep=options.sleep,
                     clock=options.clock or time.time,
                     connect_info=options.connect_info,
+                    pipeline_timeout=_pipeline_timeout(options, config),
                 )
                 run = _prepared_run(
                     scope, expression_env(playbook, env, options), options, reporter
                 )
                 return await _carry_out(run, reporter, options, resume)
+
+
+def _pipeline_timeout(options: LaunchOptions, config: RunnerConfig) -> float:
+    """--pipeline-timeout, else the runner config's, else the default."""
+    if options.pipeline_timeout is not None:
+        return options.pipeline_timeout
+    if config.pipeline_timeout is not None:
+        return config.pipeline_timeout.total_seconds()
+    return DEFAULT_PIPELINE_TIMEOUT
 
 
 def _run_id(

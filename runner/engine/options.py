@@ -38,6 +38,9 @@ class LaunchOptions:
     config: Path | None = None
     wait_lock: bool = False
     request_timeout: float = 30.0  # seconds for one HTTP call to the daemon
+    # seconds a send waits for its wallet's earlier sends to leave signing (None: the
+    # runner config's pipeline_timeout, else 60)
+    pipeline_timeout: float | None = None
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # polls and retries wait here
     # what steps, deadlines and the ledger read as now (None: the wall clock); scenario
     # tests pass the sandbox's frozen clock

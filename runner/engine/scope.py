@@ -29,11 +29,12 @@ from runner.playbook import evaluate as evaluate_expression
 from runner.playbook import render as render_template
 from runner.playbook.amounts import AmountError, parse_amount_text
 from runner.playbook.facts import referenced
-from runner.playbook.limits import Limits
+from runner.playbook.limits import Limits, sent_on_network
 from runner.playbook.scalars import is_plain_number
 from runner.playbook.values import Value, format_value
 
 __all__ = [
+    "DEFAULT_PIPELINE_TIMEOUT",
     "Mode",
     "Projections",
     "Run",
@@ -45,6 +46,7 @@ __all__ = [
 ]
 
 Mode = Literal["run", "plan"]
+DEFAULT_PIPELINE_TIMEOUT = 60.0  # seconds; see runner.engine.pipeline
 log = logging.getLogger("runner.engine")
 
 
@@ -64,6 +66,8 @@ class RunScope:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     # where the session's wallet list comes from (None: asked from the daemon per run)
     connect_info: Callable[[], Awaitable[ConnectInfo]] | None = None
+    # how long a send waits for the wallet's earlier sends to leave signing (seconds)
+    pipeline_timeout: float = DEFAULT_PIPELINE_TIMEOUT
     facts: Facts = field(init=False)
     started_at: datetime = field(init=False)
 
@@ -128,14 +132,21 @@ class RunValues:
 
 @dataclass
 class Tallies:
-    """What this run has sent: smallest units per symbol, and how many sends."""
+    """What this run has sent: smallest units per (network, symbol), and how many sends.
 
-    sent: dict[str, int] = field(default_factory=dict)
+    The same symbol on two networks is two assets and is never added together; a send
+    whose network is not known (None) is counted toward every network of its symbol."""
+
+    sent: dict[tuple[str | None, str], int] = field(default_factory=dict)
     sends: int = 0
 
-    def count(self, symbol: str, raw: int) -> None:
-        self.sent[symbol] = self.sent.get(symbol, 0) + raw
+    def count(self, symbol: str, raw: int, network: str | None) -> None:
+        key = (network, symbol)
+        self.sent[key] = self.sent.get(key, 0) + raw
         self.sends += 1
+
+    def sent_of(self, symbol: str, network: str | None) -> int:
+        return sent_on_network(self.sent, symbol, network, 0)
 
 
 @dataclass

@@ -8,16 +8,21 @@ The protocol, per send key (playbook / run id / step id):
    transaction list: a match is adopted, a provable absence allows another attempt,
    anything else marks the key ``unknown`` and stops the run (exit 3);
 4. a key found in the ledger is never posted again unless it is provably not sent: an
-   accepted one is adopted, an intended one (the process died mid-send) is reconciled.
+   accepted one is adopted, an intended one (the process died mid-send) is reconciled;
+5. before a post, the wallet's earlier sends must be past signing in the daemon
+   (``runner.engine.pipeline``): two overlapping signings of one wallet fail there.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from dataclasses import dataclass
 
 from runner.client import AmbiguousSendError, TransferRequest, WAIaaSError
+from runner.engine import pipeline
 from runner.engine.failpoints import failpoint
+from runner.engine.pipeline import RECONCILE_GRACE_SECONDS, PipelineWait
 from runner.engine.scope import StepScope
 from runner.engine.wallets import ResolvedWallet
 from runner.errors import SendStateUnknown, StepFailed
@@ -39,16 +44,13 @@ __all__ = [
     "wait_for_interrupted_request",
 ]
 
-# The daemon inserts a send's row within milliseconds of reading it; two seconds leave a
-# wide margin before an absence is taken as proof.
-RECONCILE_GRACE_SECONDS = 2.0
-
 
 @dataclass(frozen=True)
 class Accepted:
     tx_id: str
     status: str
     adopted: bool  # found in the ledger or the daemon's list rather than posted now
+    pipeline: PipelineWait = pipeline.NO_WAIT  # what it waited for before it was posted
 
 
 async def send_exactly_once(
@@ -56,7 +58,7 @@ async def send_exactly_once(
     request: TransferRequest,
     wallet: ResolvedWallet,
     *,
-    daily_cap: DailyCap | None = None,
+    daily_cap: tuple[DailyCap, ...] = (),
 ) -> Accepted:
     """Post ``request`` under the step's send key, at most once whatever happens."""
     # The whole protocol holds the wallet's lock: a reconciliation must not run while
@@ -64,19 +66,23 @@ async def send_exactly_once(
     # that send's transaction as its own.
     try:
         async with scope.wallets.lock(wallet):
-            return await _protocol(scope, scope.run.ledger, request, daily_cap)
+            return await _protocol(scope, scope.run.ledger, request, wallet, daily_cap)
     except CapExceeded as exceeded:
-        assert daily_cap is not None
+        assert exceeded.cap is not None
         raise StepFailed(
-            f"limit max_per_day: {exceeded.spent_raw} smallest units of {request.symbol} "
-            "already sent in the last 24 h (in-flight sends included, by any process using "
-            f"this ledger); {request.raw} more would pass the cap of {daily_cap.cap_raw}; "
-            "nothing was sent"
+            f"limit max_per_day ({exceeded.cap.scope}): {exceeded.spent_raw} smallest units "
+            f"of {request.symbol} already sent in the last 24 h (in-flight sends included, "
+            f"by any process using this ledger); {request.raw} more would pass the cap of "
+            f"{exceeded.cap.cap_raw}; nothing was sent"
         ) from None
 
 
 async def _protocol(
-    scope: StepScope, ledger: Ledger, request: TransferRequest, daily_cap: DailyCap | None
+    scope: StepScope,
+    ledger: Ledger,
+    request: TransferRequest,
+    wallet: ResolvedWallet,
+    daily_cap: tuple[DailyCap, ...],
 ) -> Accepted:
     key = str(scope.send_key)
     intent = ledger.send(key)
@@ -84,6 +90,9 @@ async def _protocol(
         adopted = await _settle_earlier_attempt(scope, ledger, intent)
         if adopted is not None:
             return adopted
+    # before the intent: a send that times out waiting leaves nothing to reconcile
+    waited = await pipeline.wait_for_earlier_sends(scope, wallet, own_key=key)
+    if intent is not None:
         intent = ledger.reopen(key, request, daily_cap)
     else:
         failpoint("before-intent")
@@ -101,7 +110,7 @@ async def _protocol(
             intent = ledger.reopen(key, request, daily_cap)
         result = await _post(scope, ledger, intent, request)
         if result is not None:
-            return result
+            return dataclasses.replace(result, pipeline=waited)
     raise StepFailed(f"send {key}: every attempt was lost and found absent; nothing was sent")
 
 
@@ -122,8 +131,7 @@ async def _settle_earlier_attempt(
 async def _wait_until_settled(scope: StepScope, intent: SendIntent) -> float:
     """An interrupted request may still be in flight: it is judged only once it would have
     timed out. Returns how long that took."""
-    settled = intent.intended_at + scope.run.client.timeout + RECONCILE_GRACE_SECONDS
-    wait = max(0.0, settled - scope.run.clock())
+    wait = max(0.0, pipeline.request_over_at(scope, intent) - scope.run.clock())
     if wait:
         await scope.run.sleep(wait)
     return wait

@@ -3,6 +3,7 @@
 from runner.ledger.health import LedgerReport
 from runner.ledger.reconcile import Reconciliation, Verdict, reconcile
 from runner.ledger.records import (
+    AWAITING_APPROVAL,
     CapExceeded,
     DailyCap,
     LedgerBusy,
@@ -17,6 +18,7 @@ from runner.ledger.records import (
 from runner.ledger.store import Ledger, default_ledger_path
 
 __all__ = [
+    "AWAITING_APPROVAL",
     "CapExceeded",
     "DailyCap",
     "Ledger",

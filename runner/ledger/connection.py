@@ -72,6 +72,8 @@ _SCHEMA = [
     # version 2: every run looks for unsettled sends, history and --resume for a run's
     "CREATE INDEX IF NOT EXISTS sends_by_state ON sends (state, playbook)",
     "CREATE INDEX IF NOT EXISTS sends_by_run ON sends (run_id)",
+    # version 3: a playbook's max_per_day sums only its own sends of one symbol
+    "CREATE INDEX IF NOT EXISTS sends_by_playbook ON sends (playbook, symbol, intended_at)",
     # version 4: retention (the prune horizon, runs oldest first)
     *HORIZON_SCHEMA,
 ]

@@ -56,10 +56,17 @@ _NEWEST = [
         "sends by symbol",
         "SELECT symbol, intended_at FROM sends ORDER BY symbol DESC, intended_at DESC LIMIT ?",
     ),
+    (
+        "sends by playbook",
+        "SELECT playbook, symbol, intended_at FROM sends "
+        "ORDER BY playbook DESC, symbol DESC, intended_at DESC LIMIT ?",
+    ),
 ]
 
 
 # The ledger's schema version (SQLite's user_version); a newer runner raises it.
+# 3: the index sends_by_playbook (a version-2 file gains it when it is opened); 4: retention
+# (runs_by_start, sends_by_time, the pruned table); each applies on top of the one before.
 SCHEMA_VERSION = 4
 
 

@@ -52,17 +52,23 @@ class LedgerBusy(LedgerError):
 @dataclass(frozen=True)
 class DailyCap:
     """``max_per_day`` as the ledger enforces it: at most ``cap_raw`` smallest units of the
-    symbol in intents since ``since`` (in flight included), checked in the same transaction
-    that writes the intent, so concurrent processes cannot both squeeze under it."""
+    request's symbol on the request's network in intents since ``since`` (in flight
+    included), checked in the same transaction that writes the intent, so concurrent
+    processes cannot both squeeze under it. ``playbook`` scopes it to that playbook's sends
+    (a playbook's ``limits:``); None counts every send in the ledger (the runner config's).
+    ``scope`` says which it is, for the refusal's message."""
 
     cap_raw: int
     since: float
+    playbook: str | None = None
+    scope: str = "every send in this ledger"
 
 
 class CapExceeded(RunnerError):
-    def __init__(self, spent_raw: int) -> None:
+    def __init__(self, spent_raw: int, cap: DailyCap | None = None) -> None:
         super().__init__(f"{spent_raw} smallest units already spent")
         self.spent_raw = spent_raw
+        self.cap = cap
 
 
 class SendState(StrEnum):
@@ -71,6 +77,10 @@ class SendState(StrEnum):
     UNKNOWN = "unknown"  # cannot tell whether a transaction exists: needs a person
     NOT_SENT = "not_sent"  # provably no transaction: the key may be posted again
 
+
+# The note of a send whose transaction is QUEUED for the wallet owner's approval (set and
+# cleared by the wait step): serve's status page lists it as waiting for a person.
+AWAITING_APPROVAL = "awaiting the wallet owner's approval"
 
 # Transaction statuses after which the money did not move.
 _NOT_SPENT = frozenset({"FAILED", "CANCELLED", "EXPIRED"})
@@ -103,9 +113,11 @@ class SendIntent:
     @property
     def counts_as_spent(self) -> bool:
         """Whether this send counts against limits: anything that may have moved money."""
-        if self.state is SendState.NOT_SENT:
-            return False
-        return self.tx_status not in _NOT_SPENT
+        return _may_have_moved(self.state, self.tx_status)
+
+
+def _may_have_moved(state: str, tx_status: str | None) -> bool:
+    return state != SendState.NOT_SENT and tx_status not in _NOT_SPENT
 
 
 @dataclass(frozen=True)
@@ -129,12 +141,36 @@ class RunRecord:
     exit_code: int | None
 
 
-def spent(db: sqlite3.Connection, symbol: str, since: float, excluding: str | None) -> int:
-    rows = db.execute(
-        "SELECT * FROM sends WHERE symbol = ? AND intended_at >= ? AND key IS NOT ?",
-        (symbol, since, excluding),
+def spent(
+    db: sqlite3.Connection,
+    symbol: str,
+    since: float,
+    excluding: str | None,
+    *,
+    network: str | None = None,
+    playbook: str | None = None,
+) -> int:
+    """Smallest units of ``symbol`` that may have left since ``since`` (in flight included),
+    of ``playbook``'s sends (None: every playbook's), on ``network``.
+
+    The same symbol on another network is another asset (testnet ETH is not mainnet ETH,
+    USDC on two chains are two tokens) and never counts. A row whose network was not
+    recorded (NULL: a request sent without one, in a ledger of any version) may have been
+    on any network, so it counts toward every network of its symbol; a send whose own
+    network is not known (None) counts every row of its symbol. Both err on the side of
+    sending less. ``sends_by_playbook`` keeps the scoped sum to one index range."""
+    # only the three columns the sum needs: no request JSON is parsed per row
+    query = (
+        "SELECT amount_raw, state, tx_status FROM sends "
+        "WHERE symbol = ? AND intended_at >= ? AND key IS NOT ?"
     )
-    return sum(intent.amount_raw for intent in map(intent_from_row, rows) if intent.counts_as_spent)
+    args: list[object] = [symbol, since, excluding]
+    if playbook is not None:
+        query, args = query + " AND playbook = ?", [*args, playbook]
+    if network is not None:
+        query, args = query + " AND (network = ? OR network IS NULL)", [*args, network]
+    rows = db.execute(query, args)
+    return sum(int(raw) for raw, state, tx_status in rows if _may_have_moved(state, tx_status))
 
 
 def intent_from_row(row: sqlite3.Row) -> SendIntent:

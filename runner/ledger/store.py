@@ -15,16 +15,17 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Container, Iterator, Mapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from runner.client import TransferRequest
+from runner.client import TransactionStatus, TransferRequest
 from runner.ledger.connection import connect, failure
 from runner.ledger.health import check_newest
 from runner.ledger.horizon import PruneHorizon, read_horizon
 from runner.ledger.records import (
+    AWAITING_APPROVAL,
     CapExceeded,
     DailyCap,
     LedgerBusy,
@@ -221,10 +222,10 @@ class Ledger:
         playbook: str,
         step_id: str,
         request: TransferRequest,
-        daily_cap: DailyCap | None = None,
+        daily_cap: DailyCap | Sequence[DailyCap] | None = None,
     ) -> SendIntent:
         """Commit the intent to post ``request``; if the key already has one, return that
-        one untouched. Raises :class:`CapExceeded` (writing nothing) when ``daily_cap``
+        one untouched. Raises :class:`CapExceeded` (writing nothing) when a ``daily_cap``
         would be passed."""
         now = self._clock()
         columns = {
@@ -259,23 +260,42 @@ class Ledger:
         playbook: str | None = None,
         run_id: str | None = None,
         state: SendState | None = None,
+        since: float | None = None,
     ) -> list[SendIntent]:
         """Send intents, oldest first; by run and by state through an index (a run asks for
-        the unsettled ones every time, so that must not read years of sends)."""
-        query, args = "SELECT * FROM sends WHERE 1 = 1", list[str]()
+        the unsettled ones every time, so that must not read years of sends); ``since``:
+        intended then or later (filtered by SQLite: an audit of a day reads that day)."""
+        query, args = "SELECT * FROM sends WHERE 1 = 1", list[str | float]()
         if playbook is not None:
             query, args = query + " AND playbook = ?", [*args, playbook]
         if run_id is not None:
             query, args = query + " AND run_id = ?", [*args, run_id]
         if state is not None:
             query, args = query + " AND state = ?", [*args, state.value]
+        if since is not None:
+            query, args = query + " AND intended_at >= ?", [*args, since]
         return [
             intent_from_row(row) for row in self._db.execute(query + " ORDER BY intended_at", args)
         ]
 
+    @_guarded("reading the sends still going")
+    def sends_going(self) -> list[SendIntent]:
+        """Intended sends, and accepted ones whose transaction was last seen in a status
+        that is not final, oldest first (serve's status page, on every view)."""
+        final = [status.value for status in TransactionStatus if status.terminal]
+        query = (
+            "SELECT * FROM sends WHERE state = ? OR (state = ? AND tx_status IS NOT NULL "
+            f"AND tx_status NOT IN ({', '.join('?' * len(final))})) ORDER BY intended_at"
+        )
+        args = [SendState.INTENDED.value, SendState.ACCEPTED.value, *final]
+        return [intent_from_row(row) for row in self._db.execute(query, args)]
+
     @_guarded("recording a new attempt of a send")
     def reopen(
-        self, key: str, request: TransferRequest, daily_cap: DailyCap | None = None
+        self,
+        key: str,
+        request: TransferRequest,
+        daily_cap: DailyCap | Sequence[DailyCap] | None = None,
     ) -> SendIntent:
         """A ``not_sent`` intent is posted again: back to ``intended`` with what will be
         posted now, committed first (and checked against ``daily_cap`` like a new one)."""
@@ -300,16 +320,25 @@ class Ledger:
 
     @contextmanager
     def _write_intent(
-        self, key: str, request: TransferRequest, cap: DailyCap | None
+        self, key: str, request: TransferRequest, caps: DailyCap | Sequence[DailyCap] | None
     ) -> Iterator[sqlite3.Connection]:
-        """A durable write of an intent, refused (nothing written) past the daily cap, or
-        once damage or a failed write has been seen."""
+        """A durable write of an intent, refused (nothing written) past a daily cap (each
+        counts the request's symbol on the request's network, in its own scope), or once
+        damage or a failed write has been seen."""
         self._refuse_if_broken()
+        caps = () if caps is None else (caps,) if isinstance(caps, DailyCap) else caps
         with self._write(durable=True) as db:
-            if cap is not None:
-                already = spent(db, _symbol_of(request), cap.since, key)
+            for cap in caps:
+                already = spent(
+                    db,
+                    _symbol_of(request),
+                    cap.since,
+                    key,
+                    network=request.network,
+                    playbook=cap.playbook,
+                )
                 if already + request.raw > cap.cap_raw:
-                    raise CapExceeded(already)
+                    raise CapExceeded(already, cap)
             yield db
 
     @_guarded("recording an accepted send")
@@ -317,12 +346,17 @@ class Ledger:
         self._update(key, state=SendState.ACCEPTED, tx_id=tx_id, tx_status=tx_status, note=note)
 
     @_guarded("recording a transaction status")
-    def record_tx_status(self, tx_id: str, tx_status: str) -> None:
-        """Note a transaction's latest status on the intent that owns it, if any."""
+    def record_tx_status(
+        self, tx_id: str, tx_status: str, *, awaiting_approval: bool = False
+    ) -> None:
+        """Note a transaction's latest status on the intent that owns it, if any; whether
+        it waits for the owner's approval goes in an empty note (and leaves it again)."""
         with self._write() as db:
             db.execute(
-                "UPDATE sends SET tx_status = ?, updated_at = ? WHERE tx_id = ?",
-                (tx_status, self._clock(), tx_id),
+                "UPDATE sends SET tx_status = ?, updated_at = ?, note = CASE "
+                "WHEN ? AND note IS NULL THEN ? WHEN NOT ? AND note = ? THEN NULL "
+                "ELSE note END WHERE tx_id = ?",
+                (tx_status, self._clock(), *(awaiting_approval, AWAITING_APPROVAL) * 2, tx_id),
             )
 
     @_guarded("recording a send as unknown")
@@ -338,21 +372,48 @@ class Ledger:
         (reconciliation asks about one page of the daemon's list, never all of them)."""
         return _Claimed(self)
 
-    @_guarded("reading claimed transactions")
-    def claims(self, tx_id: str) -> bool:
-        row = self._db.execute("SELECT 1 FROM sends WHERE tx_id = ?", (tx_id,)).fetchone()
-        return row is not None
+    @_guarded("reading a wallet's sends")
+    def wallet_sends(self, wallet_id: str | None, *, since: float) -> list[SendIntent]:
+        """The wallet's sends intended since ``since``, oldest first, by any process: the
+        earlier sends a new one of this wallet must not overlap in the daemon."""
+        rows = self._db.execute(
+            "SELECT * FROM sends WHERE wallet_id IS ? AND intended_at >= ? ORDER BY intended_at",
+            (wallet_id, since),
+        )
+        return [intent_from_row(row) for row in rows]
 
     @_guarded("reading the prune horizon")
     def horizon(self) -> PruneHorizon | None:
         """Up to when old runs may have been pruned (None: never pruned)."""
         return read_horizon(self._db)
 
+    @_guarded("reading claimed transactions")
+    def claimed_among(self, tx_ids: Iterable[str]) -> set[str]:
+        """Which of ``tx_ids`` a send names (through the index on tx_id: an audit asks
+        about the transactions it read, not about every send ever made)."""
+        wanted, found = list(dict.fromkeys(tx_ids)), set[str]()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            rows = self._db.execute(
+                f"SELECT tx_id FROM sends WHERE tx_id IN ({', '.join('?' * len(chunk))})", chunk
+            )
+            found.update(row["tx_id"] for row in rows)
+        return found
+
     @_guarded("reading what was spent")
-    def spent_since(self, symbol: str, since: float, *, excluding: str | None = None) -> int:
+    def spent_since(
+        self,
+        symbol: str,
+        since: float,
+        *,
+        excluding: str | None = None,
+        network: str | None = None,
+        playbook: str | None = None,
+    ) -> int:
         """Smallest units of ``symbol`` that may have left since ``since``, in-flight
-        included; ``excluding`` leaves out one key (a send judging itself on --resume)."""
-        return spent(self._db, symbol, since, excluding)
+        included, on ``network`` (None: on any), of ``playbook``'s sends (None: of every
+        playbook's); ``excluding`` leaves out one key (a send judging itself on --resume)."""
+        return spent(self._db, symbol, since, excluding, network=network, playbook=playbook)
 
     def _update(self, key: str, **fields: Any) -> None:
         if isinstance(fields.get("note"), str):  # notes quote errors: never a token
@@ -372,7 +433,7 @@ class _Claimed(Container[str]):
         self._ledger = ledger
 
     def __contains__(self, tx_id: object) -> bool:
-        return isinstance(tx_id, str) and self._ledger.claims(tx_id)
+        return isinstance(tx_id, str) and bool(self._ledger.claimed_among([tx_id]))
 
 
 def _masked_json(value: dict[str, Any] | None) -> str | None:

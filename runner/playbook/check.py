@@ -27,6 +27,7 @@ from runner.playbook.expressions import Expression, ExpressionError, Template
 from runner.playbook.exprtypes import STRING, ExprType, a
 from runner.playbook.facts import Facts, referenced, walk
 from runner.playbook.guards import idle_caps, url_secrets
+from runner.playbook.limits import sent_on_network
 from runner.playbook.loader import SourceMap
 from runner.playbook.typecheck import Scope, StepInfo, check_expression, check_template
 from runner.playbook.values import Value
@@ -72,7 +73,8 @@ class _Checks:
         self.playbook = facts.playbook
         self.source = source
         self.steps: dict[str, StepInfo] = {}
-        self.sent_in_run: dict[str, Amount] = {}  # statically known sends, per symbol
+        # statically known sends per (network, symbol), as the engine counts max_per_run
+        self.sent_in_run: dict[tuple[str | None, str], Decimal] = {}
         self.amount_types: dict[KeyPath, ExprType] = {}  # of templated amount fields
         self.caps = {
             name: {amount.symbol: amount for amount in map(self.static_amount, literals) if amount}
@@ -159,11 +161,11 @@ class _Checks:
     def diagnostic(self, path: KeyPath, message: str) -> Diagnostic:
         return self.source.diagnostic(path, message)
 
-    def tally_send(self, amount: Amount) -> Amount:
-        earlier = self.sent_in_run.get(amount.symbol)
-        total = Amount(amount.value + (earlier.value if earlier else 0), amount.symbol)
-        self.sent_in_run[amount.symbol] = total
-        return total
+    def tally_send(self, amount: Amount, network: str | None) -> Amount:
+        key = (network, amount.symbol)
+        self.sent_in_run[key] = self.sent_in_run.get(key, Decimal(0)) + amount.value
+        total = sent_on_network(self.sent_in_run, amount.symbol, network, Decimal(0))
+        return Amount(total, amount.symbol)
 
     def cap(self, name: str, symbol: str) -> Amount | None:
         return self.caps[name].get(symbol)

@@ -25,6 +25,7 @@ from decimal import (
 
 from runner.errors import RunnerError
 from runner.playbook.amounts import Amount, AmountError, UnitTable
+from runner.playbook.compare import ComparisonError, ordered, same
 from runner.playbook.durations import DurationError, seconds_of
 from runner.playbook.expressions import (
     CONSTANT_NAMES,
@@ -284,10 +285,6 @@ def _divide(op: str, left: Decimal, right: Decimal) -> Decimal:
         return left / right
 
 
-def _key(value: Value) -> object:
-    return value.value if isinstance(value, Amount) else value
-
-
 def _compare(op: str, left: Value, right: Value) -> bool:
     compare_type(op, type_of(left), type_of(right))
     if op in ("in", "not in"):
@@ -296,17 +293,11 @@ def _compare(op: str, left: Value, right: Value) -> bool:
             assert isinstance(left, str)
             found = left in right
         else:
-            found = any(_compare("==", left, r) for r in right)
+            found = any(same(left, item) for item in right)
         return found if op == "in" else not found
-    if op == "==":
-        return _key(left) == _key(right) and type(left) is type(right)
-    if op == "!=":
-        return not _compare("==", left, right)
-    a, b = _key(left), _key(right)
-    comparisons: dict[str, Callable[[object, object], bool]] = {
-        "<": lambda x, y: x < y,  # type: ignore[operator]
-        "<=": lambda x, y: x <= y,  # type: ignore[operator]
-        ">": lambda x, y: x > y,  # type: ignore[operator]
-        ">=": lambda x, y: x >= y,  # type: ignore[operator]
-    }
-    return comparisons[op](a, b)
+    if op in ("==", "!="):
+        return same(left, right) is (op == "==")
+    try:
+        return ordered(op, left, right)
+    except ComparisonError as error:
+        raise EvaluationError(str(error)) from None

@@ -20,6 +20,7 @@ from runner.playbook.files import read_input_file
 from runner.playbook.loader import SourceMap, load_yaml
 from runner.playbook.models import Playbook
 from runner.playbook.problems import diagnostics_from_validation, keys_around
+from runner.secrets import looks_like_token
 
 __all__ = ["load_playbook", "load_playbook_data", "load_playbook_text", "validate_path"]
 
@@ -117,7 +118,9 @@ def _raw_problems(data: Any, source: SourceMap) -> Iterator[Diagnostic]:
     """Problems that must be found even where the models would not look (e.g. unknown keys)."""
     yield from _swallowed_keys(data, source)
     for path, value in _leaves(data):
-        if isinstance(value, str) and "wai_sess_" in value:
+        # the loader refused every token written in the text; this one was made by escapes
+        # ("wai\x5fsess_…") and is still a literal token
+        if isinstance(value, str) and looks_like_token(value):
             yield source.diagnostic(
                 path,
                 "literal session token in the playbook: reference it instead, e.g. "

@@ -26,6 +26,7 @@ from yaml.scanner import Scanner
 
 from runner.playbook.diagnostics import Diagnostic, KeyPath, PlaybookError
 from runner.playbook.scalars import BAD_NUMBER_TAG, ScalarResolver, is_plain_number, number_problem
+from runner.playbook.text_secrets import LINE_BREAK, ScalarSpan, text_tokens, token_problems
 
 __all__ = [
     "COMPOSERS",
@@ -47,7 +48,6 @@ _SCALAR_TAGS = {f"{_TAG}{name}" for name in ("str", "int", "float", "bool", "nul
 _MERGE = f"{_TAG}merge"
 _KEY_TAGS = _SCALAR_TAGS | {BAD_NUMBER_TAG}
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # YAML's line breaks
 _BOOLEANS = {"yes": True, "true": True, "on": True, "no": False, "false": False, "off": False}
 
 
@@ -119,6 +119,9 @@ class SourceMap:
     # block scalars (| and >): their content lines as written, with line numbers, so a
     # key whose indentation put it inside the text can be found (the value folds them)
     blocks: dict[KeyPath, list[tuple[int, str]]] = field(default_factory=dict)
+    # every key and value's extent, kept only when the text holds a session token (to
+    # tell one in a value from one in a comment); None otherwise, at no cost
+    spans: list[ScalarSpan] | None = None
 
     def position(self, path: KeyPath, *, at_key: bool = False) -> Position:
         """The value (or key) position of ``path``, or of its nearest located ancestor."""
@@ -183,6 +186,7 @@ class _Builder:
             raise self.fail(node, f"nesting deeper than {MAX_DEPTH} levels")
         self.source.values.setdefault(path, _position(node))
         if isinstance(node, ScalarNode):
+            self.span(node, path)
             return self.scalar(node, path)
         if id(node) in self.active:
             raise self.fail(node, "recursive alias: a node cannot contain itself")
@@ -199,11 +203,20 @@ class _Builder:
     def block_lines(self, node: ScalarNode) -> list[tuple[int, str]]:
         """The content lines of a block scalar (after its ``|``/``>`` line), numbered."""
         if self._lines is None:
-            self._lines = _LINE_BREAK.split(self.text)
+            self._lines = LINE_BREAK.split(self.text)
         first = node.start_mark.line + 1
         # the scalar ends at the start of the next line, or inside its last line at the end
         last = node.end_mark.line if node.end_mark.column > 0 else node.end_mark.line - 1
         return [(n + 1, self._lines[n]) for n in range(first, min(last + 1, len(self._lines)))]
+
+    def span(self, node: Node, path: KeyPath) -> None:
+        if self.source.spans is not None:
+            line, column = _position(node)
+            start = (line, column)
+            if isinstance(node, ScalarNode) and node.style in ("|", ">"):
+                start = (line + 1, 1)  # the rest of the header line is a comment
+            end = (node.end_mark.line + 1, node.end_mark.column + 1)
+            self.source.spans.append(ScalarSpan(start, end, path, (line, column)))
 
     def check_tag(self, node: Node, expected: set[str]) -> None:
         if node.tag not in expected:
@@ -286,6 +299,7 @@ class _Builder:
                 )
                 continue
             seen[key] = key_node
+            self.span(key_node, (*path, key))
             self.source.keys.setdefault((*path, key), _position(key_node))
             explicit[key] = self.build(value_node, (*path, key))
         merged: dict[str, Any] = {}
@@ -309,26 +323,43 @@ class _Builder:
         return result
 
 
-def load_yaml(text: str, file: str, composer: type[Any] | None = None) -> tuple[Any, SourceMap]:
+def load_yaml(
+    text: str, file: str, composer: type[Any] | None = None, *, what: str = "playbook"
+) -> tuple[Any, SourceMap]:
     """Parses one YAML document; raises :class:`PlaybookError` with located problems.
 
+    A session token anywhere in the text — a value, a key, a comment — is a problem of its
+    own (``what`` names the file in its message), reported with any syntax problem.
     ``composer`` picks the parser (tests run both); by default libyaml when available.
     """
     if len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise PlaybookError([Diagnostic(file, 1, 1, (), f"file larger than {MAX_BYTES} bytes")])
-    chosen = composer or COMPOSERS[0]
+    tokens = text_tokens(text)
     try:
-        return _load(text, file, chosen)
+        data, source = _load_with(text, file, composer or COMPOSERS[0], tracked=bool(tokens))
+    except PlaybookError as error:
+        if not tokens:
+            raise
+        found = token_problems(file, tokens, None, what)
+        raise PlaybookError([*found, *error.diagnostics]) from None
+    if tokens:
+        raise PlaybookError(token_problems(file, tokens, source.spans, what))
+    return data, source
+
+
+def _load_with(text: str, file: str, chosen: type[Any], *, tracked: bool) -> tuple[Any, SourceMap]:
+    try:
+        return _load(text, file, chosen, tracked)
     except yaml.YAMLError:
         if chosen is PythonComposer:
             raise
     # libyaml found a syntax error: PyYAML's own parser names it better ("found character
     # '\t'", "expected ',' or '}', but got ..."), and the error path is never the hot one
-    return _load(text, file, PythonComposer)
+    return _load(text, file, PythonComposer, tracked)
 
 
-def _load(text: str, file: str, composer: type[Any]) -> tuple[Any, SourceMap]:
-    source = SourceMap(file)
+def _load(text: str, file: str, composer: type[Any], tracked: bool) -> tuple[Any, SourceMap]:
+    source = SourceMap(file, spans=[] if tracked else None)
     try:
         loader = composer(text)
     except yaml.YAMLError as error:

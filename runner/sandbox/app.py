@@ -209,7 +209,7 @@ class DaemonRoutes:
         send = parse_send(self.core, session, body, request.query.get("walletId"))
         now = self.core.clock()
         tx = send.pending_row(
-            self.core.new_id(), now, now + self.core.fixture.timings.pipeline_seconds
+            self.core.new_id(), now, now + self.core.lifecycle.timings.pipeline_seconds
         )
         self.core.lifecycle.accept(tx)
         return web.json_response({"id": tx.id, "status": "PENDING"}, status=201)

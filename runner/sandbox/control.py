@@ -2,7 +2,8 @@
 
 They play the operator and the world around the daemon: approve or reject an APPROVAL
 transaction, set and clear faults, move the clock, create or revoke sessions, make a
-recipient's transactions stick in SUBMITTED, switch rate limits, count transactions.
+recipient's transactions stick in SUBMITTED, switch rate limits and the signing race (and
+set how long a send signs), count transactions.
 They need no credentials: the sandbox listens on loopback and guards no funds.
 """
 
@@ -45,6 +46,7 @@ def add_control_routes(app: web.Application, core: SandboxCore) -> None:
         ("DELETE", "/_sandbox/sessions/{id}", control.revoke_session),
         ("PUT", "/_sandbox/stuck", control.stuck),
         ("PUT", "/_sandbox/rate-limits", control.rate_limits),
+        ("PUT", "/_sandbox/signing", control.signing),
     ]:
         app.router.add_route(method, path, _answering_errors(handler))
 
@@ -87,6 +89,7 @@ class Control:
                 "transactions": core.store.count_txs(),
                 "faults": core.faults.describe(),
                 "rateLimits": core.limiter.enabled,
+                "signing": _signing(core),
                 "stuckRecipients": sorted(core.lifecycle.stuck_recipients),
                 "clockControllable": isinstance(core.clock, Clock),
             }
@@ -193,3 +196,42 @@ class Control:
             raise ControlError(400, "enabled must be true or false")
         self.core.limiter.enabled = enabled
         return web.json_response({"enabled": enabled})
+
+    async def signing(self, request: web.Request) -> web.Response:
+        """``{"race": bool, "pipelineSeconds": number}``, either or both: whether overlapping
+        signings of one wallet collide, and how long a new send stays PENDING (signing)."""
+        body = await _body(request)
+        unknown = sorted(set(body) - {"race", "pipelineSeconds"})
+        if unknown or not body:
+            raise ControlError(400, "give race (true or false) and/or pipelineSeconds (>= 0)")
+        race, seconds = body.get("race"), body.get("pipelineSeconds")
+        if "race" in body and not isinstance(race, bool):
+            raise ControlError(400, "race must be true or false")
+        if "pipelineSeconds" in body and (
+            isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0
+        ):
+            raise ControlError(400, "pipelineSeconds must be a non-negative number")
+        self.core.lifecycle.advance()
+        set_signing(self.core, race=race, pipeline_seconds=seconds)
+        return web.json_response(_signing(self.core))
+
+
+def set_signing(
+    core: SandboxCore, *, race: bool | None = None, pipeline_seconds: float | None = None
+) -> None:
+    """Switch the signing race and/or set how long a new send signs (PENDING)."""
+    lifecycle = core.lifecycle
+    if race is not None:
+        lifecycle.signing.enabled = race
+    if pipeline_seconds is not None:
+        lifecycle.timings = lifecycle.timings.model_copy(
+            update={"pipeline_seconds": float(pipeline_seconds)}
+        )
+
+
+def _signing(core: SandboxCore) -> dict[str, Any]:
+    return {
+        "race": core.lifecycle.signing.enabled,
+        "pipelineSeconds": core.lifecycle.timings.pipeline_seconds,
+        "executeSeconds": core.lifecycle.timings.execute_seconds,
+    }

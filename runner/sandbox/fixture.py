@@ -107,6 +107,9 @@ class Fixture(_Model):
     rate_limits: RateLimits = RateLimits()
     stuck_recipients: list[str] = Field(default_factory=list)
     faults: list[FaultRule] = Field(default_factory=list)
+    # Two signings of one wallet that overlap: the later one ends FAILED, as on the daemon
+    # (its keystore is rewritten through one fixed temp name; nonces collide).
+    signing_race: bool = True
 
     @model_validator(mode="after")
     def _check_references(self) -> Fixture:

@@ -11,6 +11,7 @@ so a frozen test clock, a restarted sandbox and a live one all see the same sequ
 - recipient outside the allow-list: PENDING -> CANCELLED (policy reason in ``error``)
 - bad address or amount + fee above the balance: -> FAILED (error text) when executed
 - a "stuck" recipient: stays SUBMITTED until it is unstuck
+- two signings of one wallet that overlap: the later one FAILED (``runner.sandbox.signing``)
 Balances change on CONFIRMED (sender pays amount + fee; a sandbox recipient is credited).
 """
 
@@ -23,6 +24,7 @@ from typing import Any, NamedTuple
 
 from runner.sandbox.fixture import Fixture, PolicySpec, WalletSpec
 from runner.sandbox.networks import NETWORKS, base58, is_valid_address, same_address
+from runner.sandbox.signing import SigningRace
 from runner.sandbox.state import NATIVE, Store, TxRow, WalletRow
 
 
@@ -51,7 +53,8 @@ class Lifecycle:
         self._clock = clock
         self._wallets = wallets
         self._specs: dict[str, WalletSpec] = {spec.name: spec for spec in fixture.wallets}
-        self._timings = fixture.timings
+        self.timings = fixture.timings  # the control endpoint may change the pipeline's
+        self.signing = SigningRace(store, fixture.signing_race, self._signs_when_due)
         self.stuck_recipients: set[str] = {a.lower() for a in fixture.stuck_recipients}
         # Running totals, so a step never scans the wallet's history: native amounts held by
         # QUEUED sends per (wallet, network), and what SUBMITTED sends will take (amount and
@@ -77,7 +80,10 @@ class Lifecycle:
 
     # -- the automatic steps ------------------------------------------------------------
     def accept(self, tx: TxRow) -> None:
-        """Stage 1 of the daemon: the row exists, PENDING, and the rest is scheduled."""
+        """Stage 1 of the daemon: the row exists, PENDING (signing), and the rest is
+        scheduled. Steps due by now are taken first, so "who else is signing" is current."""
+        self.advance()
+        self.signing.enter(tx, tx.created_at)
         self._store.add_tx(tx)
 
     def advance(self) -> None:
@@ -92,7 +98,7 @@ class Lifecycle:
         elif tx.status == "QUEUED" and tx.tier == "APPROVAL":
             self._move(tx, "EXPIRED", next_at=None)
         elif tx.status == "QUEUED":
-            self._move(tx, "EXECUTING", next_at=at + self._timings.execute_seconds)
+            self._release(tx, at)
         elif tx.status == "EXECUTING":
             self._execute(tx, at)
         elif tx.status == "SUBMITTED":
@@ -100,18 +106,42 @@ class Lifecycle:
         else:  # terminal rows never have a next step; clear a stray one
             self._store.update_tx(tx.id, next_at=None)
 
+    def _release(self, tx: TxRow, at: float) -> None:
+        """A DELAY send's cooldown is over. The daemon's delay worker releases one send at a
+        time: while another of the wallet executes, this one waits for it."""
+        executing = [
+            other.next_at
+            for other in self._store.txs_with_status(tx.wallet_id, ("EXECUTING",))
+            if other.next_at is not None and other.next_at > at
+        ]
+        if executing:
+            self._store.update_tx(tx.id, next_at=max(executing))
+            return
+        self.signing.enter(tx, at)
+        self._move(tx, "EXECUTING", next_at=at + self.timings.execute_seconds)
+
     def _evaluate(self, tx: TxRow, at: float) -> None:
         """Policy: allow-list, then tier; INSTANT/NOTIFY execute right away."""
         denial = self.denial(tx)
         if denial is not None:
+            self.signing.forget(tx.id)
             self._move(tx, "CANCELLED", next_at=None, error=denial)
             return
         tier, wait, _ = self.tier_for(tx)
         if wait is None:
             self._store.update_tx(tx.id, tier=tier)
             self._execute(tx, at)
-        else:
+        else:  # it signs once released; whether that collides is judged then
+            self.signing.forget(tx.id)
             self._move(tx, "QUEUED", tier=tier, next_at=at + wait)
+
+    def _signs_when_due(self, tx: TxRow) -> bool:
+        """Whether a PENDING ``tx`` goes on to sign (not cancelled, queued or unbuildable)."""
+        return (
+            self.denial(tx) is None
+            and self.tier_for(tx).wait is None
+            and self.execution_failure(tx) is None
+        )
 
     def denial(self, tx: TxRow) -> str | None:
         """The policy reason that cancels ``tx`` (recipient outside the allow-list), or None."""
@@ -149,7 +179,7 @@ class Lifecycle:
             return Decision(tier, policy.delay_seconds)
         spec = self._spec(tx.wallet_id)
         if spec is None or spec.owner is None:
-            return Decision("DELAY", self._timings.default_delay_seconds, downgraded=True)
+            return Decision("DELAY", self.timings.default_delay_seconds, downgraded=True)
         return Decision("APPROVAL", policy.approval_timeout)
 
     def _reserved(self, tx: TxRow) -> int:
@@ -159,7 +189,8 @@ class Lifecycle:
         return held - own
 
     def _execute(self, tx: TxRow, at: float) -> None:
-        failure = self.execution_failure(tx)
+        collided = self.signing.outcome(tx.id)
+        failure = self.execution_failure(tx) or collided
         if failure is not None:
             self._move(tx, "FAILED", next_at=None, error=failure)
             return
@@ -168,7 +199,7 @@ class Lifecycle:
             tx,
             "SUBMITTED",
             tx_hash=_tx_hash(tx.chain),
-            next_at=None if stuck else at + self._timings.confirm_seconds,
+            next_at=None if stuck else at + self.timings.confirm_seconds,
         )
 
     def execution_failure(self, tx: TxRow) -> str | None:
@@ -234,7 +265,9 @@ class Lifecycle:
 
     def approve(self, tx: TxRow) -> None:
         self._require_open_approval(tx)
-        self._move(tx, "EXECUTING", next_at=self._clock() + self._timings.execute_seconds)
+        now = self._clock()
+        self.signing.enter(tx, now)
+        self._move(tx, "EXECUTING", next_at=now + self.timings.execute_seconds)
 
     def reject(self, tx: TxRow) -> None:
         self._require_open_approval(tx)
@@ -246,7 +279,7 @@ class Lifecycle:
             self.stuck_recipients.add(address.lower())
             return
         self.stuck_recipients.discard(address.lower())
-        resume_at = self._clock() + self._timings.confirm_seconds
+        resume_at = self._clock() + self.timings.confirm_seconds
         for wallet_id in self._wallets:
             for tx in self._store.txs_with_status(wallet_id, ("SUBMITTED",)):
                 if tx.next_at is None and tx.to_address.lower() == address.lower():

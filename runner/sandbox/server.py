@@ -23,6 +23,7 @@ from aiohttp import web
 
 from runner.sandbox.app import build_app
 from runner.sandbox.clock import Clock
+from runner.sandbox.control import set_signing
 from runner.sandbox.core import SandboxCore
 from runner.sandbox.faults import FaultRule, parse_fault
 from runner.sandbox.fixture import Fixture, SessionSpec, load_fixture
@@ -41,6 +42,8 @@ class Sandbox:
         fixture: Fixture | str | Path | None = None,
         clock: Callable[[], float] | None = None,
         rate_limits: bool | None = None,
+        signing_race: bool | None = None,
+        pipeline_seconds: float | None = None,
         faults: Sequence[FaultRule | str] = (),
         tick_seconds: float = 0.05,
     ) -> None:
@@ -48,6 +51,11 @@ class Sandbox:
         if rate_limits is not None:
             limits = loaded.rate_limits.model_copy(update={"enabled": rate_limits})
             loaded = loaded.model_copy(update={"rate_limits": limits})
+        if signing_race is not None:
+            loaded = loaded.model_copy(update={"signing_race": signing_race})
+        if pipeline_seconds is not None:
+            timings = loaded.timings.model_copy(update={"pipeline_seconds": pipeline_seconds})
+            loaded = loaded.model_copy(update={"timings": timings})
         self.host = host
         self._port = port
         self._state = state
@@ -185,6 +193,13 @@ class Sandbox:
 
     def set_rate_limits(self, enabled: bool) -> None:
         self.core.limiter.enabled = enabled
+
+    def set_signing(
+        self, *, race: bool | None = None, pipeline_seconds: float | None = None
+    ) -> None:
+        """Switch the signing race, and/or set how long a new send signs (PENDING)."""
+        self.core.lifecycle.advance()
+        set_signing(self.core, race=race, pipeline_seconds=pipeline_seconds)
 
     def create_session(
         self,

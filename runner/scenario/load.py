@@ -70,7 +70,7 @@ def load_scenario(path: Path) -> LoadedScenario:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else "not UTF-8"
         raise ScenarioFileError([Diagnostic(file, 1, 1, (), f"cannot read: {reason}")]) from None
     try:
-        data, source = load_yaml(text, file)
+        data, source = load_yaml(text, file, what="test file")
     except PlaybookError as error:
         raise ScenarioFileError(error.diagnostics) from None
     if not isinstance(data, dict):

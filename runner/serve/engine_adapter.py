@@ -16,18 +16,35 @@ from pathlib import Path
 import httpx
 
 from runner.client import ConnectInfo, RetryPolicy
+from runner.engine.audit import (
+    AuditReport,
+    AuditSettings,
+    AuditSource,
+    audit,
+    finding_json,
+    iso,
+)
 from runner.engine.launch import Connection, LaunchOptions, launch, resolve_connection
 from runner.engine.results import RunResult, StepResult, StepStatus
+from runner.engine.webhook import WebhookError, post_event
 from runner.errors import LockBusy, UsageError
 from runner.playbook import Playbook
 
 __all__ = [
+    "AuditReport",
+    "AuditSettings",
+    "AuditSource",
     "Connection",
     "LaunchOptions",
     "RetryPolicy",
     "RunOutcome",
     "UsageError",
+    "WebhookError",
+    "audit",
     "connection_for",
+    "finding_json",
+    "iso",
+    "post_event",
     "run_for_slot",
 ]
 

@@ -1,4 +1,5 @@
-"""`--http HOST:PORT`: liveness, readiness, Prometheus metrics and status (aiohttp)."""
+"""`--http HOST:PORT`: liveness, readiness, Prometheus metrics, status and the status page
+(aiohttp)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from runner.serve.page import PAGE_HEADERS, refresh_seconds, render_page
 from runner.serve.status import serve_status
 
 __all__ = ["HttpEndpoints"]
@@ -20,7 +22,7 @@ _DAEMON_CHECK_SECONDS = 5.0  # readiness asks the daemon at most this often
 
 
 class HttpEndpoints:
-    """``GET /-/healthy``, ``/-/ready``, ``/metrics``, ``/status``."""
+    """``GET /-/healthy``, ``/-/ready``, ``/metrics``, ``/status``, and ``/`` (the page)."""
 
     def __init__(self, serve: Any, host: str, port: int) -> None:
         self._serve = serve
@@ -32,6 +34,7 @@ class HttpEndpoints:
         app.router.add_get("/-/ready", self._ready)
         app.router.add_get("/metrics", self._metrics)
         app.router.add_get("/status", self._status)
+        app.router.add_get("/", self._page)
         self._app = app
 
     async def start(self) -> None:
@@ -43,7 +46,9 @@ class HttpEndpoints:
         if self.port == 0 and server is not None and server.sockets:  # type: ignore[attr-defined]
             self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
         log.info(
-            "http endpoints on http://%s:%d (/metrics, /status, /-/ready)", self.host, self.port
+            "http endpoints on http://%s:%d (/ status page, /metrics, /status, /-/ready)",
+            self.host,
+            self.port,
         )
 
     async def close(self) -> None:
@@ -97,3 +102,12 @@ class HttpEndpoints:
 
     async def _status(self, request: web.Request) -> web.Response:
         return web.json_response(serve_status(self._serve))
+
+    async def _page(self, request: web.Request) -> web.Response:
+        generated_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self._serve.options.clock()))
+        page = render_page(
+            serve_status(self._serve),
+            refresh=refresh_seconds(request.query.get("refresh")),
+            generated_at=generated_at,
+        )
+        return web.Response(text=page, content_type="text/html", headers=PAGE_HEADERS)

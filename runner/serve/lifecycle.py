@@ -1,4 +1,4 @@
-"""`Serve`: start, reload (SIGHUP / --watch), watchdog, and the graceful stop.
+"""`Serve`: start, watchdog, and the graceful stop (reload is in ``reloading.py``).
 
 Signals: SIGTERM or SIGINT drains (stop firing, refuse new sends, wait for the runs in
 flight up to the drain timeout, exit 0); a second one exits at once (exit 1), leaving
@@ -8,20 +8,20 @@ whatever was in flight to the next start. SIGHUP re-reads the playbooks.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
 from datetime import UTC, datetime
 
 from runner.lazy import import_all
-from runner.ledger import LedgerError
+from runner.serve.audit import ServeAudit
 from runner.serve.catalog import Catalog, Entry, fingerprint_of, load_catalog
-from runner.serve.engine_adapter import UsageError, connection_for
+from runner.serve.engine_adapter import UsageError
 from runner.serve.recovery import MISSED_LIMIT, plan_recovery
+from runner.serve.reloading import Reloading
 from runner.serve.retention import keep_pruning, pruned_slots
-from runner.serve.service import PlaybookState, ServeCore, ServeOptions
+from runner.serve.service import PlaybookState, ServeOptions
 from runner.serve.sessions import Session
-from runner.serve.triggers import build_trigger, describe, dst_warnings, fires_per_minute
+from runner.serve.triggers import build_trigger, dst_warnings, fires_per_minute
 
 __all__ = ["Serve", "ServeOptions", "StartupError"]
 
@@ -34,7 +34,7 @@ class StartupError(Exception):
     """Serve cannot start as asked (no playbook with a schedule, a bad token): exit 2."""
 
 
-class Serve(ServeCore):
+class Serve(Reloading):
     def __init__(self, options: ServeOptions) -> None:
         super().__init__(options)
         self.exit_code = 0
@@ -43,7 +43,7 @@ class Serve(ServeCore):
         self._signals = 0
         self._overloaded = False
         self._overload_said_at = float("-inf")
-        self.invalid: dict[str, str] = {}
+        self.audit = ServeAudit(self, options.audit, clock=options.clock, sleep=options.sleep)
 
     # -- start -----------------------------------------------------------------------------
 
@@ -61,6 +61,8 @@ class Serve(ServeCore):
         for state in list(self.states.values()):
             self._schedule_with_recovery(state)
         self._background.append(asyncio.create_task(self._watchdog(), name="serve watchdog"))
+        if (audits := self.audit.start()) is not None:
+            self._background.append(audits)
         if self.options.retain:
             pruning = keep_pruning(
                 self.options.state,
@@ -101,7 +103,7 @@ class Serve(ServeCore):
         return state
 
     def _session_for(self, entry: Entry) -> Session:
-        connection = connection_for(entry.playbook, entry.path, self.options.launch)
+        connection = self._connection_for(entry)
         for session in self.sessions.values():  # by the token it holds now (renewed or not)
             if (session.url, session.token) == (connection.url, connection.token):
                 return session
@@ -198,99 +200,6 @@ class Serve(ServeCore):
             state.fires_per_minute = fires_per_minute(state.entry.schedule, datetime.now(UTC))
         return per_run * state.fires_per_minute
 
-    # -- reload ----------------------------------------------------------------------------
-
-    def reload(self) -> None:
-        if self.stopping or self.stop_event.is_set():  # a SIGHUP after SIGTERM: stopping
-            return
-        try:
-            self._reload()
-        except LedgerError as error:  # recording a new playbook's missed slots failed
-            log.error("reload: %s", error)
-
-    def _reload(self) -> None:
-        catalog = load_catalog(self.options.paths)
-        self._report(catalog)
-        for name, state in list(self.states.items()):
-            new = catalog.entries.get(name)
-            if catalog.unsure(state.entry.path) and (new is None or new.path != state.entry.path):
-                # the file it came from has an invalid edit: that version stays, even when
-                # another file with the same name is valid now (a duplicate never takes over)
-                log.error("%s: the edit is invalid; its previous version stays scheduled", name)
-                if new is not None:
-                    self.invalid[str(new.path)] = (
-                        f"{new.path}: playbook name {name!r} is already used by "
-                        f"{state.entry.path} (its previous version, kept while the file is "
-                        "invalid); names identify runs in the ledger, so each must be unique"
-                    )
-                    log.error("invalid playbook, not scheduled:\n%s", self.invalid[str(new.path)])
-                continue
-            if new is None:
-                if not state.removed:
-                    self._remove(state)
-            elif state.removed:  # back before its last run ended
-                state.removed = False
-                self._replace(state, new)
-                self.schedule(state)
-            elif new.fingerprint != state.entry.fingerprint or new.path != state.entry.path:
-                self._replace(state, new)  # edited, or the same playbook moved (renamed)
-            else:
-                self._follow_token(state)
-        for name, entry in catalog.entries.items():
-            if name not in self.states and self._add(entry) is not None:
-                self._schedule_with_recovery(self.states[name])
-                log.info("scheduled %s (%s)", name, describe(entry.schedule))
-        for session in self.sessions.values():
-            session.transport.forget_wallets()  # wallets may have been renamed meanwhile
-        self.metrics.playbooks.set(len([s for s in self.states.values() if not s.removed]))
-        self._report_demand()
-        log.info("reloaded: %d playbook(s) scheduled", len(self.states))
-
-    def _remove(self, state: PlaybookState) -> None:
-        name = state.entry.name
-        with contextlib.suppress(Exception):
-            self.scheduler.remove_job(name)
-        state.removed = True
-        if state.task is None:
-            self.forget(name)
-        log.info("%s was removed; unscheduled (after its run in flight, if any)", name)
-
-    def _replace(self, state: PlaybookState, new: Entry) -> None:
-        same_schedule = new.schedule == state.entry.schedule
-        try:
-            session = self._session_for(new)
-        except UsageError as error:
-            log.error("%s: %s; its previous version stays scheduled", new.path, error)
-            return
-        state.entry, state.session, state.requests_per_run = new, session, None
-        state.fires_per_minute = None
-        if not same_schedule:
-            self.schedule(state)  # replace_existing: the new trigger decides the next fire
-        log.info("%s changed; %s", new.name, "same schedule" if same_schedule else "rescheduled")
-
-    def _follow_token(self, state: PlaybookState) -> None:
-        """An unchanged playbook whose token changed (a new token put in its token file):
-        its runs move to that session; the old one no longer writes to the file."""
-        try:
-            session = self._session_for(state.entry)
-        except UsageError as error:
-            log.error("%s: %s; it keeps its current session", state.entry.path, error)
-            return
-        if session is not state.session:
-            state.session = session
-            log.info("%s: its session token changed; runs use the new one", state.entry.name)
-
-    async def _watch(self, seen: str) -> None:
-        interval = self.options.watch_interval or 2.0
-        while not self.stopping:
-            await self.options.sleep(interval)
-            # in a thread: the walk of a large directory must not hold up the loop
-            current = await asyncio.to_thread(fingerprint_of, self.options.paths)
-            if current != seen:
-                seen = current
-                log.info("playbook files changed; reloading")
-                self.reload()
-
     # -- watchdog --------------------------------------------------------------------------
 
     async def _watchdog(self) -> None:
@@ -367,7 +276,7 @@ class Serve(ServeCore):
         self.budget.draining = True
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)  # stops firing; runs are our own tasks
-        for task in self._background:
+        for task in [*self._background, *self._reloads]:
             task.cancel()
         in_flight = [task for task in self.tasks if not task.done()]
         if in_flight:
@@ -383,7 +292,7 @@ class Serve(ServeCore):
                 for task in pending:
                     task.cancel()
                 await asyncio.wait(pending, timeout=5)
-        for session in self.sessions.values():
+        for session in [*self.sessions.values(), *self._retired]:
             await session.close()
         self.slot_log.close()
         self.ledger.close()

@@ -31,6 +31,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 from runner.ledger import Ledger, LedgerError
 from runner.ledger.connection import failure
 from runner.ledger.slots import SlotLog
+from runner.serve.audit import ServeAuditOptions
 from runner.serve.budget import CURRENT_RUN, DRAIN_MESSAGE, Budget, DaemonLimits, RunMeter
 from runner.serve.catalog import Entry
 from runner.serve.engine_adapter import LaunchOptions, RunOutcome, run_for_slot
@@ -61,6 +62,7 @@ class ServeOptions:
     clock: Callable[[], float] = time.time
     monotonic: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    audit: ServeAuditOptions = field(default_factory=ServeAuditOptions)
 
 
 @dataclass(frozen=True)
@@ -315,17 +317,19 @@ class ServeCore:
             started = options.clock()
             meter = RunMeter(clock=options.clock)
             token = CURRENT_RUN.set(meter)
+            session = state.session  # a reload may replace it: this run keeps it open
             try:
-                outcome = await run_for_slot(
-                    entry.playbook,
-                    entry.path,
-                    options.launch,
-                    run_id=run_id,
-                    slot=slot,
-                    connection=state.session.connection,
-                    http_client=state.session.http,
-                    connect_info=state.session.connect_info,
-                )
+                with session.in_use():
+                    outcome = await run_for_slot(
+                        entry.playbook,
+                        entry.path,
+                        options.launch,
+                        run_id=run_id,
+                        slot=slot,
+                        connection=session.connection,
+                        http_client=session.http,
+                        connect_info=session.connect_info,
+                    )
             finally:
                 CURRENT_RUN.reset(token)
             self._measure(state, meter.requests)

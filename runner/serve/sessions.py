@@ -15,7 +15,7 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -95,6 +95,9 @@ class Session:
         self.expires_at: int | None = None
         # the wallet list parsed, with the transport's cached answer it was parsed from
         self._wallets: tuple[object | None, ConnectInfo] | None = None
+        self._runs = 0  # runs holding this session's client (see in_use)
+        self._retired = False
+        self._closing: asyncio.Task[None] | None = None
         self._read_claims()
 
     @property
@@ -228,7 +231,39 @@ class Session:
         self._on_disk = token
         return None
 
+    @contextlib.contextmanager
+    def in_use(self) -> Iterator[None]:
+        """Held by a run for as long as it may send through this session's client."""
+        self._runs += 1
+        try:
+            yield
+        finally:
+            self._runs -= 1
+            if self._retired and self._runs == 0:
+                self._close_soon()
+
+    def retire(self) -> None:
+        """Replaced (a new token, a reload): renewing stops now; the client is closed once
+        the runs still using it are done, so no request is cut mid-way."""
+        self._retired = True
+        if self._task is not None:
+            self._task.cancel()
+        if self._runs == 0:
+            self._close_soon()
+
+    def _close_soon(self) -> asyncio.Task[None]:
+        if self._closing is None:  # once: a drain may close what a reload began closing
+            self._closing = asyncio.create_task(self._shut(), name="waiaas-serve-session-close")
+        return self._closing
+
+    @property
+    def closed(self) -> bool:
+        return self.http.is_closed
+
     async def close(self) -> None:
+        await self._close_soon()
+
+    async def _shut(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from runner.ledger import Ledger, SendState
 from runner.ledger.slots import SlotLog
+from runner.serve.audit import render_audit
 from runner.serve.catalog import Catalog
+from runner.serve.inflight import sends_in_flight
 from runner.serve.triggers import build_trigger, describe, next_slots
 
 __all__ = ["ledger_status", "render_status", "serve_status"]
@@ -52,6 +55,7 @@ def serve_status(serve: Any) -> dict[str, Any]:
     return {
         "serve": {
             "started_at": _iso(serve.started_at),
+            "ledger": str(serve.options.state),
             "stopping": serve.stopping,
             "requests": counters.requests,
             "rate_limited": counters.rate_limited,
@@ -71,7 +75,17 @@ def serve_status(serve: Any) -> dict[str, Any]:
         "playbooks": playbooks,
         "invalid": serve.invalid,
         "sends_needing_attention": _needing_a_person(serve.ledger),
+        "sends_in_flight": sends_in_flight(serve.ledger, _daemon_of(serve)),
+        "audit": serve.audit.status(),
     }
+
+
+def _daemon_of(serve: Any) -> Callable[[str], str | None]:
+    def url(playbook: str) -> str | None:
+        state = serve.states.get(playbook)
+        return None if state is None else str(state.session.url)
+
+    return url
 
 
 def _last_from_ledger(slots: SlotLog, name: str) -> dict[str, Any]:
@@ -115,6 +129,7 @@ def ledger_status(
         "playbooks": playbooks,
         "invalid": invalid,
         "sends_needing_attention": _needing_a_person(ledger),
+        "sends_in_flight": sends_in_flight(ledger),
     }
 
 
@@ -152,10 +167,15 @@ def render_status(status: dict[str, Any]) -> str:
         )
     for path, problem in status.get("invalid", {}).items():
         lines.append(f"INVALID {path}: {problem.splitlines()[0] if problem else ''}")
+    lines += render_audit(status.get("audit"))
     attention = status["sends_needing_attention"]
     if attention:
         lines.append(f"{len(attention)} send(s) NEED A PERSON (see `waiaas-run resolve`):")
         lines.extend(f"  {send['key']}: {send['note']}" for send in attention)
     else:
         lines.append("no send needs a person")
+    approvals = [s for s in status.get("sends_in_flight", []) if s.get("waiting_for")]
+    if approvals:
+        lines.append(f"{len(approvals)} send(s) WAIT FOR THE WALLET OWNER'S APPROVAL:")
+        lines.extend(f"  {send['key']}: transaction {send['tx_id']}" for send in approvals)
     return "\n".join(lines)

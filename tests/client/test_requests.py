@@ -160,6 +160,46 @@ async def test_simulate_uses_the_same_body(make_client: MakeClient, recorder: Re
     assert sim.tier == "DELAY"
 
 
+async def test_simulate_transaction_dry_runs_what_send_token_would_post(
+    make_client: MakeClient, recorder: Recorder
+) -> None:
+    """The public keyword form (issue #19 part 5): the same body as send_token, on the
+    simulate path, read into the Simulation model."""
+    token = {"address": "0xA0b8", "decimals": 6, "symbol": "USDC"}
+    kwargs: dict[str, Any] = {
+        "token": token,
+        "network": "ethereum-sepolia",
+        "wallet_id": WALLET,
+        "memo": "top-up",
+    }
+    answers = iter([(200, recorded.SIMULATION), (201, {"id": TX, "status": "PENDING"})])
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        status, body = next(answers)
+        return httpx.Response(status, json=body)
+
+    async with make_client(respond) as client:
+        sim = await client.simulate_transaction("0x7099", "250000000", **kwargs)
+        await client.send_token("0x7099", "250000000", **kwargs)
+    simulated, sent = recorder.requests
+    assert simulated.method == "POST" and simulated.url.path == "/v1/transactions/simulate"
+    assert sent.url.path == "/v1/transactions/send"
+    assert json.loads(simulated.content) == json.loads(sent.content)
+    assert json.loads(simulated.content)["type"] == "TOKEN_TRANSFER"
+    assert sim.tier == "DELAY" and sim.success is recorded.SIMULATION["success"]
+
+
+async def test_simulate_transaction_validates_locally(
+    make_client: MakeClient, recorder: Recorder
+) -> None:
+    async with make_client(answer(200, recorded.SIMULATION)) as client:
+        with pytest.raises(ValueError, match="non-negative integer"):
+            await client.simulate_transaction("0x1", "0.5")
+        with pytest.raises(ValueError, match="needs a token"):
+            await client.simulate_transaction("0x1", 1, type="TOKEN_TRANSFER")
+    assert recorder.requests == []
+
+
 @pytest.mark.parametrize(
     ("to", "amount", "kwargs", "message"),
     [

@@ -234,8 +234,8 @@ async def test_limits_stop_a_send_before_anything_is_posted(engine: Engine) -> N
         "max_per_run 0.012 ETH",
     ]
     assert step(result, "per_run").reason == (
-        "limit max_per_run (playbook): this run would send 0.015 ETH, more than 0.012 ETH; "
-        "nothing was sent"
+        "limit max_per_run (playbook): this run would send 0.015 ETH, more than 0.012 ETH "
+        "(counting this run's sends on ethereum-sepolia); nothing was sent"
     )
     assert step(result, "per_send").reason == (
         "limit max_per_send (playbook): 0.2 ETH is more than 0.1 ETH; nothing was sent"
@@ -261,7 +261,8 @@ async def test_max_per_day_counts_earlier_runs_from_the_ledger(engine: Engine) -
     assert second.exit_code is ExitCode.FAILED
     assert step(second, "daily").reason == (
         "limit max_per_day (playbook): 0.01 ETH already sent in the last 24 h (in-flight "
-        "sends included); 0.01 ETH more would pass 0.015 ETH; nothing was sent"
+        "sends included); 0.01 ETH more would pass 0.015 ETH (counting this playbook's sends "
+        "on ethereum-sepolia); nothing was sent"
     )
     assert engine.sandbox.transaction_count() == 1
 

@@ -61,10 +61,11 @@ class Daemon:
 
 
 @contextmanager
-def sandbox_process(tmp_path: Path) -> Iterator[Daemon]:
+def sandbox_process(tmp_path: Path, *extra: str) -> Iterator[Daemon]:
+    """``extra``: more `waiaas-run sandbox` options (e.g. ``--pipeline-seconds 0.5``)."""
     state = tmp_path / "sandbox.sqlite3"
     process = subprocess.Popen(
-        [sys.executable, "-m", "runner", "sandbox", "--port", "0", "--state", str(state)],
+        [sys.executable, "-m", "runner", "sandbox", "--port", "0", "--state", str(state), *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

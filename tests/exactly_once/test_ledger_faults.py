@@ -176,11 +176,11 @@ async def test_damage_met_after_the_request_left_leaves_the_send_unknown(
     (not every claimed id, which at millions of sends cost seconds): that lookup is what
     meets the damage here."""
 
-    def damaged_lookup(ledger: Ledger, tx_id: str) -> bool:
+    def damaged_lookup(ledger: Ledger, tx_ids: object) -> set[str]:
         error = sqlite3.DatabaseError("database disk image is malformed")
         raise failure(error, ledger.path, "reading claimed transactions")
 
-    monkeypatch.setattr(Ledger, "claims", damaged_lookup)
+    monkeypatch.setattr(Ledger, "claimed_among", damaged_lookup)
     harness.sandbox.add_fault("POST /v1/transactions/send drop times=1")
     result, _ = await harness.run(PLAYBOOK, sleep=no_wait)
     assert result.exit_code is ExitCode.UNKNOWN_SEND, _said(result)
@@ -212,6 +212,7 @@ async def test_resume_waits_for_an_interrupted_request_outside_the_step_timeout(
     until that request would have timed out; that wait must not count against the step,
     or every early --resume would stop at exit 3 again."""
     monkeypatch.setattr("runner.engine.sending.RECONCILE_GRACE_SECONDS", 0.05)
+    monkeypatch.setattr("runner.engine.pipeline.RECONCILE_GRACE_SECONDS", 0.05)
     harness.client_timeout = 1.2
     harness.sandbox.add_fault("POST /v1/transactions/send hold=5 times=1")
     path = harness.write(

@@ -48,7 +48,8 @@ CASES = {
     "max_per_run": (
         'limits: { max_per_run: "0.01 ETH" }\n',
         [("agent", "0.006 ETH"), ("agent", "0.006 ETH")],
-        "limit max_per_run (playbook): this run would send 0.012 ETH, more than 0.01 ETH",
+        "limit max_per_run (playbook): this run would send 0.012 ETH, more than 0.01 ETH "
+        "(counting this run's sends on ethereum-sepolia)",
     ),
     "allow_to": (
         "limits: { allow_to: [agent] }\n",
@@ -81,11 +82,12 @@ async def test_a_limit_refuses_the_send_before_posting(harness: Harness, limit: 
 
 @pytest.mark.parametrize("earlier", ["accepted", "in-flight"])
 async def test_max_per_day_counts_earlier_runs_including_sends_in_flight(
-    harness: Harness, earlier: str
+    harness: Harness, earlier: str, tmp_path: Path
 ) -> None:
-    """Another playbook sharing the ledger sent 0.009 ETH today; 0.002 more would pass
-    the 0.01 ETH day. In flight: its outcome is unknown (the answer was lost and the
-    list could not be read), so it still counts."""
+    """Another playbook sharing the ledger sent 0.009 ETH today; 0.002 more would pass the
+    runner config's 0.01 ETH day, which counts every playbook's sends (a playbook's own
+    cap counts only its own: tests/engine/test_limit_scopes.py). In flight: its outcome
+    is unknown (the answer was lost and the list could not be read), so it still counts."""
     if earlier == "in-flight":
         harness.sandbox.add_fault("POST /v1/transactions/send status=502 body=proxy times=1")
         harness.sandbox.add_fault("GET /v1/transactions status=503 body=proxy")
@@ -97,16 +99,18 @@ async def test_max_per_day_counts_earlier_runs_including_sends_in_flight(
     assert [s.state for s in harness.sends("earlier")] == [state]
     assert first.exit_code is (ExitCode.OK if earlier == "accepted" else ExitCode.UNKNOWN_SEND)
 
+    config = tmp_path / "runner-config.yaml"
+    config.write_text('limits: { max_per_day: "0.01 ETH" }\n', encoding="utf-8")
     steps, variables = _steps(("agent", "0.002 ETH"))
-    result, _ = await harness.run(
-        'limits: { max_per_day: "0.01 ETH" }\n' + steps, variables=variables
-    )
+    own_cap = 'limits: { max_per_day: "0.01 ETH" }\n'  # this playbook's: nothing sent yet
+    result, _ = await harness.run(own_cap + steps, config=config, variables=variables)
 
     assert result.exit_code is ExitCode.FAILED
-    assert (
-        "limit max_per_day (playbook): 0.009 ETH already sent in the last 24 h "
-        "(in-flight sends included); 0.002 ETH more would pass 0.01 ETH"
-    ) in reason(result, "send1")
+    assert reason(result, "send1") == (
+        "limit max_per_day (runner config): 0.009 ETH already sent in the last 24 h "
+        "(in-flight sends included); 0.002 ETH more would pass 0.01 ETH (counting every "
+        "playbook's sends in this ledger on ethereum-sepolia); nothing was sent"
+    )
     assert harness.tx_count() == before
     assert harness.sends() == []
 

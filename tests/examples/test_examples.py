@@ -291,6 +291,7 @@ def test_embedding_the_client_runs() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+    assert "simulated: allowed=True tier=" in result.stdout  # simulate_transaction, by name
     assert "CONFIRMED" in result.stdout
 
 

@@ -4,9 +4,12 @@ previous version."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import errno
 import os
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +17,9 @@ import pytest
 from click.testing import CliRunner
 
 from runner.cli import main
+from runner.serve import reloading
 from runner.serve.catalog import fingerprint_of
-from tests.serve.conftest import ServeHarness, until, write_playbook
+from tests.serve.conftest import SEND, ServeHarness, until, write_playbook
 
 
 async def test_reload_keeps_swaps_and_removes(harness: ServeHarness) -> None:
@@ -28,7 +32,7 @@ async def test_reload_keeps_swaps_and_removes(harness: ServeHarness) -> None:
     await until(lambda: serve.states["gone"].task is not None, "gone's run in flight")
     write_playbook(harness.books, "changing", "{ interval: 30m }")
     gone.unlink()
-    serve.reload()
+    await serve.reload()
     assert serve.next_fire("steady") == steady_next  # untouched
     changing = serve.next_fire("changing")
     assert changing is not None and changing.minute in (0, 30)
@@ -38,7 +42,7 @@ async def test_reload_keeps_swaps_and_removes(harness: ServeHarness) -> None:
     assert harness.slots("gone")[-1].outcome == "ok"
     # an invalid edit: the previous version stays
     (harness.books / "steady.yaml").write_text("version: 1\nname: steady\nsteps: [\n")
-    serve.reload()
+    await serve.reload()
     assert serve.next_fire("steady") == steady_next
     assert str(harness.books / "steady.yaml") in serve.invalid
 
@@ -61,10 +65,10 @@ async def test_a_renamed_file_is_followed_then_an_invalid_edit_of_it_keeps_the_p
     serve = await harness.start()
     steady_next = serve.next_fire("steady")
     new = old.rename(harness.books / "renamed.yaml")
-    serve.reload()
+    await serve.reload()
     assert serve.states["steady"].entry.path == new
     new.write_text("version: 1\nname: steady\nsteps: [\n")
-    serve.reload()
+    await serve.reload()
     assert not serve.states["steady"].removed
     assert serve.next_fire("steady") == steady_next
     assert str(new) in serve.invalid
@@ -84,7 +88,7 @@ async def test_an_invalid_edit_is_not_replaced_by_a_duplicate_of_the_same_name(
     assert serve.states["twin"].entry.path == first
     assert str(other) in serve.invalid
     first.write_text("version: 1\nname: twin\nsteps: [\n")
-    serve.reload()
+    await serve.reload()
     assert serve.states["twin"].entry.path == first  # the previous version of a.yaml
     assert str(first) in serve.invalid
     assert "already used by" in serve.invalid[str(other)]
@@ -122,7 +126,7 @@ async def test_an_unreadable_directory_is_reported_and_its_playbooks_stay(
         return real_scandir(path)
 
     monkeypatch.setattr(os, "scandir", unreadable)
-    serve.reload()
+    await serve.reload()
     assert not serve.states["payroll"].removed
     assert serve.next_fire("payroll") == payroll_next
     assert "Permission denied" in serve.invalid[str(team)]
@@ -142,7 +146,7 @@ async def test_a_slot_queued_behind_a_removed_playbooks_run_is_recorded_as_remov
     serve = await harness.start()
     await until(lambda: serve.states["gone"].queued is not None, "a slot queued")
     gone.unlink()
-    serve.reload()
+    await serve.reload()
     await until(lambda: "gone" not in serve.states, "the run in flight ended")
     reasons = [s.reason or "" for s in harness.slots("gone") if s.outcome == "skipped"]
     assert any(reason.startswith("removed:") for reason in reasons), reasons
@@ -161,9 +165,83 @@ async def test_sighup_follows_a_new_token_in_the_token_file(harness: ServeHarnes
     before = serve.states["steady"].session
     _, fresh = harness.sandbox.create_session()
     token_file.write_text(fresh + "\n")
-    serve.reload()
+    await serve.reload()
     assert serve.states["steady"].session is not before
     assert serve.states["steady"].session.token == fresh
-    serve.reload()  # nothing changed: the same session stays
+    await serve.reload()  # nothing changed: the same session stays
     assert serve.states["steady"].session.token == fresh
-    assert len({id(s) for s in serve.sessions.values()}) == 2
+    assert list(serve.sessions.values()) == [serve.states["steady"].session]
+    await until(lambda: before.closed, "the replaced session's client is closed")
+
+
+async def test_a_replaced_session_is_closed_only_after_its_send_in_flight(
+    harness: ServeHarness,
+) -> None:
+    """A new token and SIGHUP while a run is inside its send request: the old session's
+    client stays open until that run is done (the send is not cut: it is recorded sent
+    once), then it is closed; later runs use the new session."""
+    token_file = harness.tmp_path / "token"
+    token_file.write_text(harness.sandbox.token + "\n")
+    write_playbook(harness.books, "sender", "{ interval: 1s, overlap: skip }", SEND)
+    harness.sandbox.add_fault("POST /v1/transactions/send latency=1.5 times=1")
+    launch = dataclasses.replace(harness.options().launch, token_file=token_file)
+    serve = await harness.start(launch=launch)
+    before = serve.states["sender"].session
+    await until(lambda: serve.states["sender"].task is not None, "a run in flight")
+    await asyncio.sleep(0.3)  # inside the slow send request
+    _, fresh = harness.sandbox.create_session()
+    token_file.write_text(fresh + "\n")
+    await serve.reload()
+    assert serve.states["sender"].session is not before
+    assert before not in serve.sessions.values()
+    await asyncio.sleep(0.2)  # a close, had it been started, would be done by now
+    assert serve.states["sender"].task is not None  # the run is still sending through it
+    assert not before.closed
+    await until(lambda: before.closed, "closed once the run ended", 15)
+    first = harness.slots("sender")[0]
+    assert first.outcome == "ok", first
+    sends = serve.ledger.sends(playbook="sender")
+    assert sends[0].state.value == "accepted"
+    assert harness.sandbox.transaction_count() == len(sends)  # nothing sent twice
+    await until(lambda: len(harness.slots("sender")) >= 2, "a run on the new session")
+    assert not serve.states["sender"].session.closed
+
+
+async def test_reload_parses_off_the_event_loop(
+    harness: ServeHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The playbooks are read in a worker thread: a slow parse does not hold up the loop
+    (here a ticker keeps ticking while the catalog takes 0.5 s), and reloads asked for
+    meanwhile join the one waiting its turn."""
+    write_playbook(harness.books, "steady", "{ interval: 1h }")
+    serve = await harness.start()
+    real = reloading.load_catalog
+    threads: list[str] = []
+
+    def slow(paths: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        time.sleep(0.5)
+        return real(paths)
+
+    monkeypatch.setattr(reloading, "load_catalog", slow)
+    write_playbook(harness.books, "second", "{ interval: 1h }")
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticking = asyncio.create_task(ticker())
+    try:
+        first = serve.reload()
+        await asyncio.sleep(0)  # the first one is reading now
+        second, third = serve.reload(), serve.reload()
+        assert second is third and second is not first
+        await asyncio.gather(first, second)
+    finally:
+        ticking.cancel()
+    assert "second" in serve.states
+    assert threading.main_thread().name not in threads and len(threads) == 2
+    assert ticks >= 30  # about 100 in a second; a blocked loop would give ~0

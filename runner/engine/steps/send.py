@@ -7,7 +7,7 @@ from typing import Any
 
 from runner.client import MAX_RAW, TransferRequest, same_address, to_token_units
 from runner.engine import holdings, sending
-from runner.engine.limits import check_limits, daily_cap
+from runner.engine.limits import Outgoing, check_limits, daily_caps
 from runner.engine.scope import StepScope
 from runner.engine.steps.base import StepOutput
 from runner.engine.wallets import ResolvedWallet
@@ -41,7 +41,10 @@ async def run(step: SendStep, scope: StepScope) -> StepOutput:
             f"the recipient {alias or to} is the sending wallet {wallet.label} itself "
             f"({to}); refused, nothing was sent"
         )
-    applied = await check_limits(scope, amount, raw, holding.decimals, to, alias)
+    # counted on the network the send goes to: the daemon's answer names it even when the
+    # step left it to the wallet's default network
+    outgoing = Outgoing(amount, raw, holding.decimals, to, alias, holding.network)
+    applied = await check_limits(scope, outgoing)
     memo = scope.render_text(settings.memo) if settings.memo is not None else None
     if memo is not None and looks_like_token(memo):  # a memo goes on chain, readable by all
         raise StepFailed("the memo holds a session token; refused, nothing was sent")
@@ -68,12 +71,11 @@ async def run(step: SendStep, scope: StepScope) -> StepOutput:
     }
     if scope.run.planning:
         planned = await _simulate(scope, wallet, request, holding)  # sent: false, would_send
-        scope.tallies.count(amount.symbol, raw)  # so max_per_run judges later sends alike
+        scope.tallies.count(amount.symbol, raw, holding.network)  # later sends judged alike
         return output | planned
-    accepted = await sending.send_exactly_once(
-        scope, request, wallet, daily_cap=daily_cap(scope, amount.symbol, holding.decimals)
-    )
-    scope.tallies.count(amount.symbol, raw)
+    caps = daily_caps(scope, outgoing)
+    accepted = await sending.send_exactly_once(scope, request, wallet, daily_cap=caps)
+    scope.tallies.count(amount.symbol, raw, holding.network)
     # The answer means accepted (PENDING); the tier shows once the daemon's policy ran,
     # so a wait step reports it. In a plan the dry run tells it.
     return output | {
@@ -82,6 +84,8 @@ async def run(step: SendStep, scope: StepScope) -> StepOutput:
         "id": accepted.tx_id,
         "status": accepted.status,
         "tier": None,
+        # how long it waited for the wallet's earlier sends to leave signing, and for which
+        "pipeline": accepted.pipeline.output(),
     }
 
 

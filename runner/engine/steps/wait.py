@@ -36,9 +36,10 @@ async def run(step: WaitStep, scope: StepScope) -> StepOutput:
             seen = tx.status.value
             tier = f" (tier {tx.tier})" if tx.tier else ""
             scope.log("info", f"{tx.id}: {seen}{tier} after {run_scope.clock() - started:.1f}s")
-            if tx.status == TransactionStatus.QUEUED and tx.tier == PolicyTier.APPROVAL:
+            awaiting = tx.status == TransactionStatus.QUEUED and tx.tier == PolicyTier.APPROVAL
+            if awaiting:
                 scope.log("warning", _approval_hint(scope, tx, settings))
-            run_scope.ledger.record_tx_status(tx.id, seen)
+            run_scope.ledger.record_tx_status(tx.id, seen, awaiting_approval=awaiting)
         waited = run_scope.clock() - started
         output = _output(tx, reached=tx.status == settings.until, waited=waited)
         if tx.status == settings.until:

@@ -72,8 +72,9 @@ class Checker(Protocol):
         """The text a template has before any run, if it can be known."""
         ...
 
-    def tally_send(self, amount: Amount) -> Amount:
-        """Counts a statically known send; returns the run's total of its token so far."""
+    def tally_send(self, amount: Amount, network: str | None) -> Amount:
+        """Counts a statically known send on ``network`` (None: not known before the run);
+        returns the run's total of its token on that network so far."""
         ...
 
     def cap(self, name: str, symbol: str) -> Amount | None:

@@ -97,7 +97,7 @@ class SendStep(StepModel):
             return
         yield from self._sendable(path, checker, amount)
         yield from self._native_coin(path, checker, amount)
-        total = checker.tally_send(amount)
+        total = checker.tally_send(amount, self._static_network(checker))
         checks = (("max_per_send", amount), ("max_per_day", amount), ("max_per_run", total))
         for cap_name, value in checks:
             cap = checker.cap(cap_name, amount.symbol)
@@ -178,12 +178,15 @@ class SendStep(StepModel):
         if recipient not in playbook.wallets and (problem := address_problem(recipient)):
             yield checker.diagnostic(path, problem + did_you_mean(recipient, playbook.wallets))
 
-    def _native_coin(self, path: KeyPath, checker: Checker, amount: Amount) -> Iterator[Diagnostic]:
+    def _static_network(self, checker: Checker) -> str | None:
+        """The network the send goes to, when the file says it (None: known only at run time)."""
         settings = self.send
-        network = (
-            settings.network.source if settings.network and settings.network.is_static else None
-        )
-        network = network or checker.facts.network_of(settings.from_)
+        if settings.network is not None:
+            return settings.network.source if settings.network.is_static else None
+        return checker.facts.network_of(settings.from_)
+
+    def _native_coin(self, path: KeyPath, checker: Checker, amount: Amount) -> Iterator[Diagnostic]:
+        network = self._static_network(checker)
         token = checker.facts.playbook.tokens.get(amount.symbol)
         expected = token.network.source if token and token.network.is_static else None
         if network is None or (token is None and amount.symbol not in NATIVE_SYMBOLS.values()):
