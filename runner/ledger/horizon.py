@@ -13,7 +13,25 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
-__all__ = ["HORIZON_SCHEMA", "PruneHorizon", "advance_horizon", "read_horizon", "slot_problem"]
+from runner.client.models import TransactionStatus
+
+__all__ = [
+    "HORIZON_SCHEMA",
+    "SENDS_GOING",
+    "PruneHorizon",
+    "advance_horizon",
+    "read_horizon",
+    "slot_problem",
+]
+
+_FINAL = ", ".join(f"'{status.value}'" for status in TransactionStatus if status.terminal)
+# Sends still on their way (serve's /status and page show them on every view): written with
+# literals, so that the partial index below, whose WHERE is this very text, answers it
+# instead of a walk over every accepted send of the ledger's history.
+SENDS_GOING = (
+    "state = 'intended' OR (state = 'accepted' AND tx_status IS NOT NULL "
+    f"AND tx_status NOT IN ({_FINAL}))"
+)
 
 # Applied with the rest of the schema on open; every statement is idempotent, so it goes on
 # top of any earlier version. auto_vacuum is not here: it only takes effect on a new file
@@ -23,6 +41,7 @@ HORIZON_SCHEMA = [
     "CREATE INDEX IF NOT EXISTS runs_by_start ON runs (started_at, run_id)",
     # `ledger export --since` reads a month of sends, not years
     "CREATE INDEX IF NOT EXISTS sends_by_time ON sends (intended_at)",
+    f"CREATE INDEX IF NOT EXISTS sends_going ON sends (intended_at) WHERE {SENDS_GOING}",
     """CREATE TABLE IF NOT EXISTS pruned (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     before REAL NOT NULL,

@@ -20,10 +20,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from runner.client import TransactionStatus, TransferRequest
+from runner.client import TransferRequest
 from runner.ledger.connection import connect, failure
 from runner.ledger.health import check_newest
-from runner.ledger.horizon import PruneHorizon, read_horizon
+from runner.ledger.horizon import SENDS_GOING, PruneHorizon, read_horizon
 from runner.ledger.records import (
     AWAITING_APPROVAL,
     CapExceeded,
@@ -282,13 +282,11 @@ class Ledger:
     def sends_going(self) -> list[SendIntent]:
         """Intended sends, and accepted ones whose transaction was last seen in a status
         that is not final, oldest first (serve's status page, on every view)."""
-        final = [status.value for status in TransactionStatus if status.terminal]
+        # named: without statistics SQLite would walk every accepted send by state instead
         query = (
-            "SELECT * FROM sends WHERE state = ? OR (state = ? AND tx_status IS NOT NULL "
-            f"AND tx_status NOT IN ({', '.join('?' * len(final))})) ORDER BY intended_at"
+            f"SELECT * FROM sends INDEXED BY sends_going WHERE {SENDS_GOING} ORDER BY intended_at"
         )
-        args = [SendState.INTENDED.value, SendState.ACCEPTED.value, *final]
-        return [intent_from_row(row) for row in self._db.execute(query, args)]
+        return [intent_from_row(row) for row in self._db.execute(query)]
 
     @_guarded("recording a new attempt of a send")
     def reopen(
