@@ -86,3 +86,27 @@ def test_the_run_serve_and_status_paths_read_through_indexes(tmp_path: Path) -> 
         )
     finally:
         slots.close()
+
+
+def test_a_wallets_earlier_sends_are_read_by_index(tmp_path: Path) -> None:
+    """The pipeline asks, before every send, which earlier sends of the wallet may still be
+    signing: only those (intended, unknown, accepted and not final) are read."""
+    path = tmp_path / "ledger.sqlite3"
+    with Ledger(path, clock=lambda: 1_000.0) as ledger:
+        states = {"confirmed": "CONFIRMED", "submitted": "SUBMITTED", "pending": "PENDING"}
+        for name in (*states, "intended", "unknown", "other-wallet"):
+            wallet = "w2" if name == "other-wallet" else "w"
+            request = TransferRequest("0xabc", 1, network="n", wallet_id=wallet, symbol="ETH")
+            ledger.intend_send(
+                key=f"pb/{name}/fund", run_id=name, playbook="pb", step_id="fund",
+                request=request,
+            )  # fmt: skip
+            if name in states:
+                ledger.mark_accepted(f"pb/{name}/fund", f"tx-{name}", states[name])
+            elif name == "unknown":
+                ledger.mark_unknown(f"pb/{name}/fund", "lost")
+        executed = _statements(ledger)
+        going = {send.run_id for send in ledger.wallet_sends("w", since=0.0)}
+        ledger._db.set_trace_callback(None)
+        assert going == {"submitted", "pending", "intended", "unknown"}
+        assert _full_walks(ledger._db, executed) == []
