@@ -282,11 +282,9 @@ class Ledger:
     def sends_going(self) -> list[SendIntent]:
         """Intended sends, and accepted ones whose transaction was last seen in a status
         that is not final, oldest first (serve's status page, on every view)."""
-        # named: without statistics SQLite would walk every accepted send by state instead
-        query = (
-            f"SELECT * FROM sends INDEXED BY sends_going WHERE {SENDS_GOING} ORDER BY intended_at"
+        return self._going(
+            f"SELECT * FROM sends {{index}} WHERE {SENDS_GOING} ORDER BY intended_at"
         )
-        return [intent_from_row(row) for row in self._db.execute(query)]
 
     @_guarded("recording a new attempt of a send")
     def reopen(
@@ -377,13 +375,24 @@ class Ledger:
         process: the earlier sends a new one of this wallet must not overlap in the daemon.
         Read through the index of sends still going and the state index, not through every
         send of the window (at serve's ceiling, two days are 2.3 million sends)."""
-        rows = self._db.execute(
-            f"SELECT * FROM sends INDEXED BY sends_going WHERE ({SENDS_GOING}) "
+        return self._going(
+            f"SELECT * FROM sends {{index}} WHERE ({SENDS_GOING}) "
             "AND wallet_id IS ? AND intended_at >= ? "
             "UNION ALL SELECT * FROM sends WHERE state = 'unknown' AND wallet_id IS ? "
             "AND intended_at >= ? ORDER BY intended_at",
             (wallet_id, since, wallet_id, since),
         )
+
+    def _going(self, query: str, args: tuple[Any, ...] = ()) -> list[SendIntent]:
+        """``query`` with ``{index}`` naming the index of sends still going (without
+        statistics SQLite would walk every accepted send by state instead); a file that
+        lacks the index (a version-4 ledger of a development build) is read without it."""
+        try:
+            rows = self._db.execute(query.format(index="INDEXED BY sends_going"), args)
+        except sqlite3.OperationalError as error:
+            if "no such index" not in str(error):
+                raise
+            rows = self._db.execute(query.format(index=""), args)
         return [intent_from_row(row) for row in rows]
 
     @_guarded("reading the prune horizon")

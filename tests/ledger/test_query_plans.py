@@ -110,3 +110,17 @@ def test_a_wallets_earlier_sends_are_read_by_index(tmp_path: Path) -> None:
         ledger._db.set_trace_callback(None)
         assert going == {"submitted", "pending", "intended", "unknown"}
         assert _full_walks(ledger._db, executed) == []
+
+
+def test_a_ledger_without_the_index_of_sends_going_is_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.sqlite3"
+    with Ledger(path) as ledger:
+        request = TransferRequest("0xabc", 1, network="n", wallet_id="w", symbol="ETH")
+        ledger.intend_send(
+            key="pb/r/fund", run_id="r", playbook="pb", step_id="fund", request=request
+        )
+    with sqlite3.connect(path) as db:
+        db.execute("DROP INDEX sends_going")
+    with Ledger(path) as ledger:
+        assert [send.key for send in ledger.sends_going()] == ["pb/r/fund"]
+        assert [send.key for send in ledger.wallet_sends("w", since=0.0)] == ["pb/r/fund"]
