@@ -194,6 +194,16 @@ def command(
             param_hint="--daemon-limits",
         )
     retain_seconds = _retention(retain, launch.get("config"))
+    audit_window = _audit_window(audit_every, audit_since)
+    if audit_every is not None and retain_seconds is not None and audit_window > retain_seconds:
+        # retention may drop sends the audit still reads: their transactions would be
+        # reported as foreign, and their doubles missed
+        raise click.BadParameter(
+            f"the audit reads {audit_window:g}s back, longer than the ledger is kept "
+            f"(--retain / retain: {retain_seconds:g}s): keep the ledger at least as long as "
+            "the audit reads, or shorten --audit-since",
+            param_hint="--audit-since",
+        )
     options = ServeOptions(
         paths=list(paths),
         state=state or default_ledger_path(),
@@ -205,7 +215,7 @@ def command(
         audit=ServeAuditOptions(
             every=audit_every,
             settings=AuditSettings(
-                since=_audit_window(audit_every, audit_since),
+                since=audit_window,
                 max_list_reads=audit_max_list_reads,
                 cancel_queued=audit_cancel_queued,
             ),

@@ -60,11 +60,22 @@ class AuditLog:
             }
 
     def record(
-        self, found: dict[Identity, float], posted: Iterable[tuple[Identity, float]]
+        self,
+        found: dict[Identity, float],
+        posted: Iterable[tuple[Identity, float]],
+        *,
+        forget_before: float | None = None,
     ) -> None:
-        """New findings with when they were found, and findings just posted, in one write."""
+        """New findings with when they were found, and findings just posted, in one write;
+        posted findings first found before ``forget_before`` are dropped (their transactions
+        are older than any audit reads again, so they can never be found, nor posted, twice)."""
         with self._db("recording audit findings") as db:
             db.execute("BEGIN")
+            if forget_before is not None:
+                db.execute(
+                    "DELETE FROM audit_findings WHERE found_at < ? AND posted_at IS NOT NULL",
+                    (forget_before,),
+                )
             db.executemany(
                 "INSERT INTO audit_findings (identity, found_at) VALUES (?, ?) "
                 "ON CONFLICT (identity) DO NOTHING",

@@ -216,11 +216,23 @@ class ServeAudit:
         try:
             await self._post_each(report, posted)
         finally:
+            forget_before = self._forget_posted_before(report)
             try:
-                self._log.record(self._unrecorded, posted)
+                self._log.record(self._unrecorded, posted, forget_before=forget_before)
                 self._unrecorded = {}
             except LedgerError as error:  # kept in memory; written with the next audit
                 log.error("audit: %s", error)
+
+    def _forget_posted_before(self, report: AuditReport) -> float:
+        """A transaction is listed by the audits of one window after it was made, and found
+        no earlier than it was made: a posted finding twice a window old never comes back.
+        Forgetting it keeps the table and this process's memory bounded on a long serve."""
+        cutoff = report.audited_at - 2 * self.options.settings.since
+        for identity, found_at in list(self.found_at.items()):
+            if found_at < cutoff and identity in self.posted:
+                del self.found_at[identity]
+                self.posted.discard(identity)
+        return cutoff
 
     async def _post_each(self, report: AuditReport, posted: list[tuple[Identity, float]]) -> None:
         for finding in report.findings:

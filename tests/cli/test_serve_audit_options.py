@@ -28,6 +28,9 @@ def serve(tmp_path: Path, *options: str) -> tuple[int, str]:
         (["--audit-max-list-reads", "0"], "--audit-max-list-reads"),
         (["--audit-webhook", "ftp://hunter2@example.invalid/x"], "--audit-webhook"),
         (["--audit-webhook", "not a url"], "--audit-webhook"),
+        # the audit would read sends that retention may already have removed
+        (["--audit-every", "1h", "--audit-since", "10d", "--retain", "7d"], "--audit-since"),
+        (["--audit-every", "4d", "--retain", "7d"], "--audit-since"),
     ],
 )
 def test_bad_audit_options_are_usage_errors(options: list[str], named: str, tmp_path: Path) -> None:
@@ -42,3 +45,13 @@ def test_the_window_covers_the_interval() -> None:
     assert _audit_window(2 * 86400.0, None) == 4 * 86400.0  # twice a longer interval
     assert _audit_window(None, None) == 86400.0  # off: the default window, unused
     assert _audit_window(3600.0, 3600.0) == 3600.0
+
+
+def test_an_audit_within_the_retention_is_accepted(tmp_path: Path) -> None:
+    """The usage check above judges only the pair: a window inside the retention passes it
+    (the run then stops on the empty playbook, not on the options)."""
+    _, output = serve(
+        tmp_path, "--state", str(tmp_path / "l.sqlite3"),
+        "--audit-every", "1h", "--audit-since", "2d", "--retain", "7d",
+    )
+    assert "--audit-since" not in output, output
