@@ -22,8 +22,9 @@ from runner.engine.connection import environment, expression_env
 from runner.engine.options import LaunchOptions
 from runner.engine.scope import Run, RunScope
 from runner.errors import ExitCode, RunnerError
-from runner.ledger import Ledger, SendIntent, SendState
+from runner.ledger import AWAITING_APPROVAL, Ledger, LedgerError, SendIntent, SendState
 from runner.ledger.audit import (
+    FINAL_STATUSES,
     Finding,
     FindingKind,
     Unsettled,
@@ -229,7 +230,7 @@ async def audit(
     claimed = ledger.claimed_among(tx.id for w in wallets.values() for tx in w.transactions)
     sends = _sends_to_judge(ledger, report.since - settings.near)
     for wallet in wallets.values():
-        await _judge(wallet, sends, claimed, report, settings)
+        await _judge(wallet, ledger, sends, claimed, report, settings)
     if settings.cancel_queued:
         await _cancel_queued(report, wallets)
     return report
@@ -331,6 +332,7 @@ def _sends_to_judge(ledger: Ledger, horizon: float) -> list[SendIntent]:
 
 async def _judge(
     wallet: _Wallet,
+    ledger: Ledger,
     sends: list[SendIntent],
     claimed: set[str],
     report: AuditReport,
@@ -347,6 +349,7 @@ async def _judge(
             intents = [send for send in intents if send.tx_id != tx_id]
         else:
             looked_up[tx_id] = answer
+    _learn_statuses(ledger, intents, wallet.transactions, looked_up, report)
     judgement = judge_wallet(
         wallet_id,
         wallet.transactions,
@@ -359,6 +362,33 @@ async def _judge(
     )
     report.findings += judgement.findings
     report.unsettled += judgement.unsettled
+
+
+def _learn_statuses(
+    ledger: Ledger,
+    intents: list[SendIntent],
+    listed: list[Transaction],
+    looked_up: Mapping[str, Transaction | None],
+    report: AuditReport,
+) -> None:
+    """Note in the ledger the daemon's status of each send whose recorded one is not final.
+    A send nobody waited on stays PENDING or SUBMITTED in the ledger, and retention never
+    removes an unsettled send: without this a send-only playbook's ledger would grow for
+    ever. A final recorded status is never changed here (a difference is a finding)."""
+    daemon = {tx.id: tx for tx in listed}
+    daemon.update((tx_id, tx) for tx_id, tx in looked_up.items() if tx is not None)
+    for intent in intents:
+        tx = daemon.get(intent.tx_id or "")
+        if tx is None or intent.tx_status in FINAL_STATUSES:
+            continue
+        if tx.status.value != intent.tx_status:
+            try:
+                # a wait's "awaiting approval" note stays while the daemon still holds it
+                still_awaiting = intent.note == AWAITING_APPROVAL and tx.status.value == "QUEUED"
+                ledger.record_tx_status(tx.id, tx.status.value, awaiting_approval=still_awaiting)
+            except LedgerError as error:
+                report.problems.append(f"could not note {tx.id}'s status in the ledger: {error}")
+                return
 
 
 async def _look_up(client: WAIaaSClient, tx_id: str) -> Transaction | str | None:

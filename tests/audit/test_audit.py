@@ -437,3 +437,35 @@ async def test_cancel_queued_cancels_a_delay_tier_double_too(harness: Harness) -
     assert [(c.tx_id, c.cancelled) for c in report.cancels] == [(double.id, True)]
     assert await daemon.status(double.id) == "CANCELLED"
     assert await daemon.status(send.tx_id) != "CANCELLED"
+
+
+async def test_the_audit_notes_the_daemons_status_of_sends_nobody_waited_on(
+    harness: Harness,
+) -> None:
+    """A send without a wait step stays PENDING in the ledger, and retention keeps every
+    unsettled send: the audit writes down the status the daemon reports (never over a
+    final one, which would hide a mismatch), so such sends become prunable."""
+    await harness.run(send_body("0.001 ETH"))
+    (send,) = harness.sends()
+    assert send.tx_id is not None
+    daemon = Daemon(harness)
+    await until_status(daemon, send.tx_id, "CONFIRMED")
+    with Ledger(harness.state) as ledger:
+        ledger.record_tx_status(send.tx_id, "PENDING")  # as a run that did not wait leaves it
+    report = await run_audit(harness)
+    assert report.findings == [] and report.complete
+    (noted,) = harness.sends()
+    assert noted.tx_status == "CONFIRMED"
+
+
+async def test_the_audit_never_overwrites_a_final_status(harness: Harness) -> None:
+    await harness.run(send_body("0.001 ETH"))
+    (send,) = harness.sends()
+    assert send.tx_id is not None
+    await until_status(Daemon(harness), send.tx_id, "CONFIRMED")
+    with Ledger(harness.state) as ledger:
+        ledger.record_tx_status(send.tx_id, "FAILED")
+    report = await run_audit(harness)
+    assert [f.kind for f in report.findings] == [FindingKind.MISMATCH]
+    (kept,) = harness.sends()
+    assert kept.tx_status == "FAILED"
