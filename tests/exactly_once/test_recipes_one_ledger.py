@@ -17,8 +17,8 @@ that moves only when the runner waits, so DELAYs and approvals cost no real time
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +27,8 @@ import pytest
 import yaml
 
 from runner.engine.launch import launch
-from runner.ledger import Ledger, SendState
 from runner.engine.results import RunResult
+from runner.ledger import Ledger, SendState
 from runner.playbook import load_playbook
 from runner.sandbox import Clock, Sandbox, load_fixture
 from runner.sandbox.state import NATIVE, TxRow
@@ -241,9 +241,7 @@ async def _run_all(world: RecipeWorld, order: list[tuple[str, int, int]]) -> lis
         problems.append(f"the daemon holds {sorted(by_id)}, the runs posted {sorted(posted)}")
     problems += [f"{tx.id}: {tx.status} {tx.error or ''}" for tx in txs if tx.status != "CONFIRMED"]
     with Ledger(world.state) as ledger:
-        recorded = [
-            (s.tx_id, s.state, s.tx_status) for s in ledger.sends() if s.tx_id is not None
-        ]
+        recorded = [(s.tx_id, s.state, s.tx_status) for s in ledger.sends() if s.tx_id is not None]
     if sorted(t for t, _, _ in recorded) != sorted(posted) or any(
         (state, status) != (SendState.ACCEPTED, "CONFIRMED") for _, state, status in recorded
     ):
