@@ -51,7 +51,7 @@ def _steps() -> dict[str, dict[str, Value]]:
         (f"steps.@.raw in [{TOP - 1}, {TOP}]", True),
         (f"steps.@.raw not in [{TOP - 1}]", True),
         (f"steps.@.raw > {TOP - 1}", True),
-        (f"steps.@.raw - 1 == steps.@.below", True),
+        ("steps.@.raw - 1 == steps.@.below", True),
         ("steps.@.raw - 1 == steps.@.raw", False),
         ("steps.@.below + steps.@.one == steps.@.raw", True),
         ("steps.@.raw + 1 > steps.@.raw", True),
