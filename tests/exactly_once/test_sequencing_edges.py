@@ -1,13 +1,19 @@
-"""The pipeline's wait (issue #19) when the daemon's answer about an earlier send is not an
-answer: an HTML page, a body that is not a transaction, a cut or closed connection, a
-gateway error after every retry. The daemon cannot say whether the earlier send left
-signing, so the step fails (exit 1) with a clear reason — never a traceback, never the
-token — nothing is posted and no intent is written; once the daemon answers again, the
-same run sends. Through the mangling proxy, against the sandbox with the race on."""
+"""Edges of the pipeline's wait (issue #19).
+
+A send queued for approval holds a wallet's later sends only while it signs: not while it
+waits for the owner, and again once approved (EXECUTING).
+
+When the daemon's answer about an earlier send is not an answer (an HTML page, a body
+that is not a transaction, a cut or closed connection, a gateway error after every retry),
+it cannot say whether the earlier send left signing: the step fails (exit 1) with a clear
+reason — never a traceback, never the token — nothing is posted and no intent is written;
+once the daemon answers again, the same run sends. The bad answers come through the
+mangling proxy, against the sandbox with the race on."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -73,3 +79,36 @@ async def test_a_bad_answer_during_the_wait_posts_nothing(world: FrozenWorld, an
     assert again.exit_code == 0
     assert output(again, "pay_0")["pipeline"]["after"] in ([], [earlier])
     assert [tx.status for tx in world.txs()] == ["CONFIRMED"] * 2
+
+
+async def test_a_send_queued_for_approval_holds_later_sends_only_while_it_signs(
+    world: FrozenWorld,
+) -> None:
+    """QUEUED is past signing: a later send does not wait for the owner (it would wait for
+    ever). Once the owner approves, the queued send signs (EXECUTING): a send posted then
+    waits for it, and both confirm."""
+    held_run, _ = await world.run(sends_body(1, "0.5 ETH"), "held")  # APPROVAL tier
+    held = output(held_run, "pay_0")["id"]
+    later, _ = await world.run(sends_body(1), "later")
+    assert later.exit_code == 0
+    pipeline = output(later, "pay_0")["pipeline"]
+    assert pipeline["after"] == [held]  # it was still PENDING (signing its way to QUEUED)
+    assert Decimal(str(pipeline["waited"])) <= Decimal("0.2")  # one turn, not the owner's hour
+    assert world.sandbox.core.store.tx(held).status == "QUEUED"  # type: ignore[union-attr]
+
+    world.sandbox.advance(0.1)  # the later send has signed
+    world.sandbox.approve(held)  # the owner: EXECUTING for the fixture's 0.2 s
+    assert world.sandbox.core.store.tx(held).status == "EXECUTING"  # type: ignore[union-attr]
+    after, _ = await world.run(sends_body(1), "after")
+    assert after.exit_code == 0
+    pipeline = output(after, "pay_0")["pipeline"]
+    assert pipeline["after"] == [held]
+    assert Decimal("0.2") <= Decimal(str(pipeline["waited"])) <= Decimal("0.4")
+    txs = world.txs()
+    # the later 0.001 ETH was posted while 0.5 ETH was held QUEUED: the daemon adds what
+    # queued sends hold to its tier, so it waits for the owner too (recorded, Part C)
+    assert [(tx.id, tx.status) for tx in txs] == [
+        (held, "CONFIRMED"),
+        (output(later, "pay_0")["id"], "QUEUED"),
+        (output(after, "pay_0")["id"], "CONFIRMED"),
+    ]
