@@ -13,22 +13,13 @@ from tests.engine.conftest import Engine, outputs, step
 from tests.engine.test_limit_scopes import _record, named, run_file, send_body
 
 
-def usdc_body(amount: str, limits: str = "") -> str:
-    return f"""
-        {limits}
-        steps:
-          - id: pay
-            send: {{ from: treasury, to: agent, amount: "{amount}" }}
-    """
-
-
 async def test_usdc_of_another_chain_never_counts(engine: Engine) -> None:
     """Same symbol, same playbook name, same config: base-sepolia's USDC is another token."""
     with Ledger(engine.state, clock=engine.sandbox.clock) as ledger:
         _record(ledger, "usdc/r0/pay", "usdc", 90 * 10**6, "base-sepolia", "USDC")
         _record(ledger, "other/r0/pay", "other", 90 * 10**6, "base-sepolia", "USDC")
     config = 'limits: { max_per_day: "100 USDC" }\n'
-    body = usdc_body("100 USDC", 'limits: { max_per_day: "100 USDC" }')
+    body = send_body("100 USDC", 'limits: { max_per_day: "100 USDC" }')
 
     result = await run_file(engine, named(engine, "usdc", body), config=config)
 
@@ -36,7 +27,7 @@ async def test_usdc_of_another_chain_never_counts(engine: Engine) -> None:
     assert outputs(result, "pay")["network"] == "ethereum-sepolia"
     assert engine.sandbox.transaction_count() == 1
     # the same chain's USDC does count, in both scopes
-    again = await run_file(engine, named(engine, "usdc", usdc_body("1 USDC")), config=config)
+    again = await run_file(engine, named(engine, "usdc", send_body("1 USDC")), config=config)
     assert again.exit_code is ExitCode.FAILED
     assert (step(again, "pay").reason or "").startswith(
         "limit max_per_day (runner config): 100 USDC already sent in the last 24 h"
