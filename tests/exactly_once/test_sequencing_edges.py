@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from runner.engine.pipeline import LAST_POLL
 from runner.engine.results import StepStatus
 from runner.sandbox import Clock, Sandbox
 from tests.exactly_once.proxy import (
@@ -112,3 +113,27 @@ async def test_a_send_queued_for_approval_holds_later_sends_only_while_it_signs(
         (output(later, "pay_0")["id"], "QUEUED"),
         (output(after, "pay_0")["id"], "CONFIRMED"),
     ]
+
+
+async def test_a_long_wait_polls_well_within_the_session_limiter(world: FrozenWorld) -> None:
+    """A daemon that takes two minutes to sign: the next send's wait (100 s here) asks
+    about the earlier send at most about once a second — never near the daemon's 300
+    requests a minute per session, so no 429 (whose Retry-After the client would sleep:
+    every sleep here is a poll interval)."""
+    world.sandbox.set_signing(pipeline_seconds=120)
+    await world.run(sends_body(1), "slow")
+    world.sleeps.clear()
+    late, _ = await world.run(sends_body(1), "late", pipeline_timeout=100.0)
+    assert late.exit_code == 1  # still signing after 100 s: not posted
+    assert world.sandbox.transaction_count() == 1
+    polls, elapsed, busiest = 1, 0.0, 0  # the first poll comes before any sleep
+    window: list[float] = [0.0]
+    for seconds in world.sleeps:
+        assert seconds <= LAST_POLL
+        elapsed += seconds
+        polls += 1
+        window = [t for t in [*window, elapsed] if t > elapsed - 60]
+        busiest = max(busiest, len(window))
+    assert 95 <= elapsed <= 101
+    assert busiest <= 70  # polls in any minute, against the limiter's 300
+    assert polls <= 110
