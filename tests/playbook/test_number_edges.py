@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from runner.engine.values import decode, encode
-from runner.playbook import Amount, EvalContext, UnitTable, evaluate
+from runner.playbook import Amount, EvalContext, EvaluationError, UnitTable, evaluate
 from runner.playbook.amounts import MAX_RAW, AmountError, parse_amount_text
 from runner.playbook.expressions import Expression
 from runner.playbook.values import SmallestUnits, Value, normalize
@@ -103,3 +103,17 @@ def test_a_uint256_literal_can_be_written() -> None:
     with pytest.raises(AmountError, match="more than 80 digits"):
         parse_amount_text(f"{TOP}000 wei")
     assert evaluate(Expression.parse(f"{TOP} == {TOP}.0"), EvalContext(UNITS)) is True
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [('1 in "abc"', "a number"), ("steps.s.raw in steps.s.memo", "a number")],
+)
+def test_a_number_in_a_string_says_what_is_wrong(text: str, kind: str) -> None:
+    """It used to say "'in' needs a list or a string on the right, not a string"."""
+    steps = {"s": {"raw": SmallestUnits(5), "memo": "paid 5"}}
+    with pytest.raises(EvaluationError) as error:
+        evaluate(Expression.parse(text), EvalContext(UNITS, steps=steps))
+    message = str(error.value)
+    assert f"'in' on a string looks for text in it, not {kind}" in message
+    assert "not a string" not in message
