@@ -137,3 +137,25 @@ async def test_a_long_wait_polls_well_within_the_session_limiter(world: FrozenWo
     assert 95 <= elapsed <= 101
     assert busiest <= 70  # polls in any minute, against the limiter's 300
     assert polls <= 110
+
+
+@pytest.mark.parametrize("status", [200, 400, 502])
+async def test_a_page_that_echoes_the_token_during_the_wait_never_shows_it(
+    world: FrozenWorld, status: int
+) -> None:
+    """Some proxies echo the request's headers in their error pages."""
+    first, _ = await world.run(sends_body(1), "first")
+    assert first.exit_code == 0
+    token = world.sandbox.token
+    page = f"<html><pre>GET /v1/transactions\nAuthorization: Bearer {token}</pre></html>"
+    port = urlsplit(world.sandbox.url).port
+    assert port is not None
+    async with ManglingProxy(port) as proxy:
+        echo = replace_with(status, page.encode(), "text/html")
+        proxy.rules.append(Rule("GET", "/v1/transactions/*", echo, times=1000))
+        second, reporter = await world.run(sends_body(1), "second", daemon_url=proxy.url)
+    assert second.exit_code == 1
+    assert world.sandbox.transaction_count() == 1
+    shown = [second.steps[0].reason or "", *(message for _, message in reporter.logs)]
+    shown.append(str(second.steps[0].output))
+    assert all(token not in text and token[9:] not in text for text in shown)
