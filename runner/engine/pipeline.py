@@ -42,8 +42,10 @@ __all__ = [
 # The daemon inserts a send's row within milliseconds of reading it; two seconds leave a
 # wide margin before an interrupted request is taken as over.
 RECONCILE_GRACE_SECONDS = 2.0
-# Earlier sends older than this are not asked about (the longest approval wait the daemon
-# allows is 24 h): a ledger of years costs no requests.
+# Earlier sends older than this are not asked about, so a ledger of years costs no
+# requests. It covers every approval (the daemon's approval_timeout is at most 24 h) and
+# every delay up to two days; a SPENDING_LIMIT policy's delay_seconds has no upper bound,
+# so a send delayed longer is released unseen (README, "What it cannot promise").
 LOOKBACK_SECONDS = 2 * 86_400.0
 FIRST_POLL = 0.01  # the daemon signs in milliseconds; polls back off from here
 LAST_POLL = 1.0  # ...up to once a second: well under the 300/min limiter

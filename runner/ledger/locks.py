@@ -26,7 +26,11 @@ __all__ = [
 
 
 def _folder(ledger_path: Path) -> Path:
-    folder = ledger_path.parent / "locks"
+    # Beside the file itself: two processes that name one ledger by different paths (a
+    # symlink, a relative path from elsewhere) must meet at one lock, or both would pass a
+    # wallet's pipeline wait at once and their sends would sign together. SQLite keeps its
+    # journal beside the file too, so that folder is writable wherever the ledger is.
+    folder = ledger_path.resolve().parent / "locks"
     try:
         folder.mkdir(exist_ok=True)
     except FileExistsError:

@@ -78,7 +78,9 @@ NATIVE_UNITS: dict[str, Unit] = {
 
 # Every scaling goes through this context: a rounding of any kind raises instead of happening.
 EXACT = Context(prec=100, traps=[Inexact, Rounded, Overflow, InvalidOperation])
-MAX_DIGITS = 60
+# Room for MAX_RAW below (78 digits) with a decimal point and a sign to spare: a literal
+# such as a raw uint256 maximum (an unlimited ERC-20 allowance) can be written and compared.
+MAX_DIGITS = 80
 # No chain holds more smallest units than a uint256 can count (EVM balances are uint256;
 # Solana's and XRPL's limits are far lower), so no amount beyond it can be sent or held.
 MAX_RAW = 2**256 - 1

@@ -112,6 +112,11 @@ def compare_type(op: str, left: ExprType, right: ExprType) -> ExprType:
         if right.kind == "list":
             unify(left, right.item or ANY, "compare")
             return BOOL
+        if right.kind == "string":  # a string holds only text: say what was wrong
+            raise ExprTypeError(
+                f"'{op}' on a string looks for text in it, not {a(left)}: compare it as text "
+                '(e.g. "5" in steps.x.memo) or give a list on the right'
+            )
         raise ExprTypeError(f"'{op}' needs a list or a string on the right, not {a(right)}")
     if {left.kind, right.kind} == {"amount", "number"}:
         raise ExprTypeError(

@@ -222,3 +222,49 @@ async def test_delay_sends_released_together_execute_one_at_a_time(frozen: Sandb
         assert seen == ["SUBMITTED", "EXECUTING", "QUEUED"]
         ends = await finals(api, sandbox, ids)
         assert [tx["status"] for tx in ends] == ["CONFIRMED"] * 3
+
+
+async def _eth(api: httpx.AsyncClient, sandbox: Sandbox, wallet: str) -> tuple[int, int]:
+    """The wallet's ETH as the store holds it and as GET /v1/wallet/balance answers."""
+    wallet_id = sandbox.wallet(wallet)["id"]
+    answer = await api.get(
+        "/v1/wallet/balance", params={"walletId": wallet_id, "network": "ethereum-sepolia"}
+    )
+    assert answer.status_code == 200, answer.text
+    stored = sandbox.core.store.balance(wallet_id, "ethereum-sepolia", "native")
+    return stored, int(answer.json()["balance"])
+
+
+async def test_a_send_failed_by_the_race_moves_no_money(
+    api: httpx.AsyncClient, frozen: Sandbox
+) -> None:
+    """FAILED before broadcast: no amount, no fee, nothing credited, nothing held."""
+    fee = load_fixture().fee("ethereum-sepolia")
+    treasury = frozen.wallet("treasury")
+    before, _ = await _eth(api, frozen, "treasury")
+    agent_before, _ = await _eth(api, frozen, "agent")
+    to = frozen.wallet("agent")["address"]
+    ids = await asyncio.gather(*(send(api, treasury["id"], SMALL, to=to) for _ in range(6)))
+    ends = await finals(api, frozen, sorted(ids))
+    assert [tx["status"] for tx in ends].count("CONFIRMED") == 1
+    assert await _eth(api, frozen, "treasury") == (before - SMALL - fee,) * 2
+    assert await _eth(api, frozen, "agent") == (agent_before + SMALL,) * 2
+
+
+async def test_a_released_send_failed_by_the_race_holds_no_reservation(
+    api: httpx.AsyncClient, frozen: Sandbox
+) -> None:
+    """The DELAY send's 0.07 ETH is held while QUEUED (a later native send's tier adds
+    it); once its signing collided and it ended FAILED, nothing of it is held or spent."""
+    wallet = frozen.wallet("treasury")["id"]
+    before, _ = await _eth(api, frozen, "treasury")
+    delayed = await send(api, wallet, 7 * ETH // 100)
+    frozen.advance(0.1 + 5 - 0.05)  # released in 0.05 s, while the next one signs
+    signing = await send_usdc(api, wallet)
+    ends = await finals(api, frozen, [delayed, signing])
+    assert [tx["status"] for tx in ends] == ["FAILED", "CONFIRMED"]
+    fee = load_fixture().fee("ethereum-sepolia")
+    assert await _eth(api, frozen, "treasury") == (before - fee,) * 2  # the USDC send's fee
+    notify = await send(api, wallet, 4 * ETH // 100)  # 0.04 ETH alone: NOTIFY
+    frozen.advance(0.1)
+    assert (await status(api, notify))["tier"] == "NOTIFY"
