@@ -106,9 +106,7 @@ async def main(count: int, rounds: int) -> None:
             for _ in range(rounds):
                 results.setdefault("idle (floor)", []).append(await lag_of(idle))
                 for name, action in (("before", before), ("now", now)):
-                    results.setdefault(f"{name}, files unchanged", []).append(
-                        await lag_of(action)
-                    )
+                    results.setdefault(f"{name}, files unchanged", []).append(await lag_of(action))
                     edit += 1
                     write_books(books, count, edit)
                     results.setdefault(f"{name}, every file edited", []).append(

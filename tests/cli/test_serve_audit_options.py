@@ -51,7 +51,14 @@ def test_an_audit_within_the_retention_is_accepted(tmp_path: Path) -> None:
     """The usage check above judges only the pair: a window inside the retention passes it
     (the run then stops on the empty playbook, not on the options)."""
     _, output = serve(
-        tmp_path, "--state", str(tmp_path / "l.sqlite3"),
-        "--audit-every", "1h", "--audit-since", "2d", "--retain", "7d",
+        tmp_path,
+        "--state",
+        str(tmp_path / "l.sqlite3"),
+        "--audit-every",
+        "1h",
+        "--audit-since",
+        "2d",
+        "--retain",
+        "7d",
     )
     assert "--audit-since" not in output, output
