@@ -47,6 +47,13 @@ def check(state: Path | None) -> None:
             f"{path}: not checked: {report.problems[0]}; check it with that version", err=True
         )
         sys.exit(2)
+    if report.not_a_ledger:
+        click.echo(
+            f"{path}: not a waiaas-runner ledger ({report.problems[0]}); give the ledger "
+            "with --state",
+            err=True,
+        )
+        sys.exit(2)
     click.echo(f"{path}: DAMAGED — {len(report.problems)} problem(s) found:", err=True)
     for problem in report.problems:
         click.echo(f"  {problem}", err=True)

@@ -51,14 +51,28 @@ def _existing(state: Path | None) -> Path:
 
 
 def _read_only(path: Path) -> sqlite3.Connection:
-    """A connection that can change nothing (dry runs, stats, export), checked on open."""
+    """A connection that can change nothing (dry runs, stats, export), checked on open:
+    every command opens the ledger this way first, so that a file that is not a ledger
+    (empty, another program's database), a newer runner's or a damaged one is refused
+    before anything is written."""
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as error:
+        raise failure(error, path, "opening it to read") from None
+    try:
         db.row_factory = sqlite3.Row
         check_newest(db)
     except sqlite3.Error as error:
+        db.close()
         raise failure(error, path, "opening it to read") from None
     return db
+
+
+def _writable(path: Path) -> sqlite3.Connection:
+    """A connection that writes, once the file was checked to be a ledger (read-only: a
+    file that is not one is never turned into one); its schema brought to this version."""
+    Ledger(path).close()
+    return connect(path)
 
 
 def _mb(size: int) -> str:
@@ -92,11 +106,10 @@ def prune_command(older_than: float, dry_run: bool, batch: int, state: Path | No
     path = _existing(state)
     now = time.time()
     try:
-        if dry_run:
-            db = _read_only(path)
-        else:
-            Ledger(path).close()  # checked, and its schema brought to this version
-            db = connect(path)
+        db = _read_only(path)
+        if not dry_run:
+            db.close()
+            db = _writable(path)
     except LedgerError as error:
         _fail("prune", error)
     size_before = file_bytes(path)
@@ -123,8 +136,8 @@ def vacuum_command(state: Path | None) -> None:
     first, or let runs wait."""
     path = _existing(state)
     try:
-        Ledger(path).close()
-        db = connect(path)
+        _read_only(path).close()
+        db = _writable(path)
     except LedgerError as error:
         _fail("vacuum", error)
     size_before = file_bytes(path)
@@ -144,14 +157,32 @@ def vacuum_command(state: Path | None) -> None:
     )
 
 
+def _backup_dest(ctx: click.Context, param: click.Parameter, value: str) -> Path:
+    """DEST as typed: the forms a Path would silently turn into something else."""
+    if not value.strip():
+        raise click.BadParameter("it is empty: give the path of the copy to write")
+    if value == "-":
+        raise click.BadParameter(
+            "a backup is a file (checked in full before it gets its name), not a stream on "
+            "standard output: give the path of the copy to write"
+        )
+    if value.endswith(("/", "/.")):
+        raise click.BadParameter(
+            f"{value!r} names a folder: give the path of the copy to write, e.g. "
+            f"{value.rstrip('/.') or '.'}/ledger-copy.sqlite3"
+        )
+    return Path(value)
+
+
 @click.command("backup")
-@click.argument("dest", type=click.Path(path_type=Path))
+@click.argument("dest", callback=_backup_dest)
 @state_option
 def backup_command(dest: Path, state: Path | None) -> None:
     """Write a consistent copy of the ledger to DEST (a new file) while runs and serve go
     on writing (SQLite's online backup), and check the copy in full."""
     path = _existing(state)
     try:
+        _read_only(path).close()  # a ledger, of this version or older, not damaged
         result = backup(path, dest)
     except LedgerError as error:
         _fail("backup", error)

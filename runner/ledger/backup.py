@@ -69,6 +69,13 @@ def _check_dest(source: Path, dest: Path) -> None:
         raise LedgerError(f"no ledger at {source} (nothing to back up)")
     if dest.is_dir():
         raise LedgerError(f"{dest} is a directory: give the path of the copy to write")
+    with contextlib.suppress(OSError):
+        if dest.resolve() in {*_sidecars(source.absolute()), *_sidecars(source.resolve())}:
+            # SQLite takes a file there for the ledger's journal (or WAL): the next open
+            # "rolls it back" and deletes it, and until then readers call the ledger damaged
+            raise LedgerError(
+                f"{dest} is the name of the ledger's own journal file: choose another name"
+            )
     if dest.exists() or dest.is_symlink():
         raise LedgerError(f"{dest} exists: a backup never overwrites a file; choose a new name")
     with contextlib.suppress(OSError):

@@ -15,7 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runner.lazy import lazy_module
-from runner.ledger.health import SCHEMA_VERSION, SchemaMismatch, SchemaTooNew
+from runner.ledger.health import (
+    SCHEMA_VERSION,
+    SchemaMismatch,
+    SchemaTooNew,
+    refuse_a_foreign_database,
+)
 from runner.ledger.horizon import HORIZON_SCHEMA
 from runner.ledger.records import LedgerBusy, LedgerDamaged, LedgerError, LedgerWriteFailed
 
@@ -142,6 +147,7 @@ def _open(path: Path) -> sqlite3.Connection:
         db.row_factory = sqlite3.Row
         # damage in a page is reported when the page is read, not turned into odd rows
         db.execute("PRAGMA cell_size_check=ON")
+        refuse_a_foreign_database(db)  # before anything below writes to its header
         if db.execute("PRAGMA page_count").fetchone()[0] == 0:
             # pruned space goes back to the file system (`ledger prune`); it only takes on a
             # new file (an older ledger gets it from `ledger vacuum`), and set on an existing
