@@ -7,6 +7,7 @@ DEST that exists, a damaged ledger is a clear error (exit 2) and nothing is chan
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import sys
 import time
@@ -34,6 +35,9 @@ from runner.ledger.stats import ledger_stats
 from runner.ledger.store import Ledger
 from runner.playbook.amounts import NATIVE_UNITS
 from runner.playbook.durations import DurationError, parse_duration
+
+# a number and a unit: meant as a duration, whatever is wrong with it
+_DURATION_LIKE = re.compile(r"[0-9]+[a-z]+(?:[0-9]+[a-z]+)*")
 
 __all__ = ["backup_command", "export_command", "prune_command", "stats_command", "vacuum_command"]
 
@@ -199,8 +203,9 @@ def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> flo
         return None
     try:
         return time.time() - parse_duration(value).total_seconds()
-    except DurationError:
-        pass
+    except DurationError as error:
+        if _DURATION_LIKE.fullmatch(value.strip()):  # "400d": say what is wrong with it
+            raise click.BadParameter(f"{error}; give a date for longer") from None
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
