@@ -19,6 +19,7 @@ import click
 
 from runner.cli._execution import positive_duration
 from runner.cli._ledger_option import state_option
+from runner.cli._numbers import WholeNumber
 from runner.errors import exit_code_of
 from runner.ledger import LedgerError, default_ledger_path
 from runner.ledger.backup import backup
@@ -94,7 +95,7 @@ def _mb(size: int) -> str:
 @click.option("--dry-run", is_flag=True, help="Say what would be removed; change nothing.")
 @click.option(
     "--batch",
-    type=click.IntRange(1, 100_000),
+    type=WholeNumber(1, 100_000),
     default=DEFAULT_BATCH,
     show_default=True,
     help="Runs per write transaction (a live run waits at most one batch for the lock).",

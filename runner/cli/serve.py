@@ -14,6 +14,7 @@ import click
 
 from runner.cli._address import is_loopback, listen_address
 from runner.cli._execution import positive_duration
+from runner.cli._numbers import WholeNumber
 from runner.engine.config import default_config_path, load_config, retention_seconds
 from runner.errors import UsageError
 from runner.ledger import LedgerError, default_ledger_path
@@ -91,7 +92,7 @@ def audit_interval(ctx: click.Context, param: click.Parameter, value: str) -> fl
 )
 @click.option(
     "--max-concurrent-runs",
-    type=click.IntRange(min=1),
+    type=WholeNumber(min=1),
     default=64,
     show_default=True,
     help="Runs in progress at once; more wait their turn (their first request is late).",
@@ -121,7 +122,7 @@ def audit_interval(ctx: click.Context, param: click.Parameter, value: str) -> fl
 )
 @click.option(
     "--audit-max-list-reads",
-    type=click.IntRange(min=1),
+    type=WholeNumber(min=1),
     default=5,
     show_default=True,
     help="Transaction-list reads per session and audit (they share the daemon's 10 a "
