@@ -20,7 +20,7 @@ from runner.errors import UsageError
 from runner.ledger import LedgerError, default_ledger_path
 from runner.ledger.retention import DEFAULT_RETENTION
 from runner.playbook.durations import DurationError
-from runner.serve.audit import ServeAuditOptions
+from runner.serve.audit import ServeAuditOptions, duration_text
 from runner.serve.budget import DaemonLimits
 from runner.serve.engine_adapter import AuditSettings, LaunchOptions
 from runner.serve.http import HttpEndpoints
@@ -144,7 +144,8 @@ def audit_interval(ctx: click.Context, param: click.Parameter, value: str) -> fl
     metavar="DURATION|never",
     help="Prune runs, steps, sends and slot records older than this while serving, in small "
     "batches (never an unsettled send, one of the last 24 h, or what --resume needs). "
-    f"Default: `retain:` of the runner config, else {DEFAULT_RETAIN}.",
+    f"never (or off): keep everything. Default: `retain:` of the runner config, else "
+    f"{DEFAULT_RETAIN}.",
 )
 @click.option(
     "--log-format",
@@ -200,9 +201,11 @@ def command(
         # retention may drop sends the audit still reads: their transactions would be
         # reported as foreign, and their doubles missed
         raise click.BadParameter(
-            f"the audit reads {audit_window:g}s back, longer than the ledger is kept "
-            f"(--retain / retain: {retain_seconds:g}s): keep the ledger at least as long as "
-            "the audit reads, or shorten --audit-since",
+            f"the audit reads {duration_text(audit_window)} back"
+            + (" (the default)" if audit_since is None else "")
+            + f", longer than the ledger is kept (--retain / retain: "
+            f"{duration_text(retain_seconds)}): keep the ledger at least as long as the "
+            "audit reads, shorten --audit-since, or turn the audit off (--audit-every off)",
             param_hint="--audit-since",
         )
     options = ServeOptions(
@@ -247,8 +250,8 @@ def _audit_window(every: float | None, since: float | None) -> float:
         return max(24 * 3600.0, 2 * (every or 0.0))
     if every is not None and since < every:
         raise click.BadParameter(
-            f"{since:g}s is shorter than --audit-every ({every:g}s): the transactions made "
-            "between two audits would never be read",
+            f"{duration_text(since)} is shorter than --audit-every ({duration_text(every)}): "
+            "the transactions made between two audits would never be read",
             param_hint="--audit-since",
         )
     return since
