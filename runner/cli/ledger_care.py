@@ -36,6 +36,7 @@ from runner.ledger.stats import ledger_stats
 from runner.ledger.store import Ledger
 from runner.playbook.amounts import NATIVE_UNITS
 from runner.playbook.durations import DurationError, parse_duration
+from runner.secrets import mask_secrets
 
 # a number and a unit: meant as a duration, whatever is wrong with it
 _DURATION_LIKE = re.compile(r"[0-9]+[a-z]+(?:[0-9]+[a-z]+)*")
@@ -253,11 +254,33 @@ def export_command(
         records = export_sends(db, decimals_of=_native_decimals, since=since, playbook=playbook)
         writer = write_csv if output_format == "csv" else write_jsonl
         count = writer(records, sys.stdout)
+        known = _playbooks_with_sends(db) if count == 0 and playbook is not None else None
     except sqlite3.Error as error:
         _fail("export", failure(error, path, "exporting its sends"))
     finally:
         db.close()
     click.echo(f"{count} send(s) exported", err=True)
+    if known is not None and playbook not in known:  # a typo is not "no sends"
+        listed = ", ".join(sorted(known)[:10]) or "none"
+        click.echo(
+            mask_secrets(
+                f"no playbook named {playbook!r} has sends in {path} (those that do: "
+                f"{listed}; --playbook takes the playbook's name: field)"
+            ),
+            err=True,
+        )
+
+
+def _playbooks_with_sends(db: sqlite3.Connection) -> set[str]:
+    # one step per playbook through the sends_by_playbook index, however many sends
+    return {
+        row[0]
+        for row in db.execute(
+            "WITH RECURSIVE names(name) AS (SELECT min(playbook) FROM sends UNION ALL "
+            "SELECT (SELECT min(playbook) FROM sends WHERE playbook > name) FROM names "
+            "WHERE name IS NOT NULL LIMIT 11) SELECT name FROM names WHERE name IS NOT NULL"
+        )
+    }
 
 
 @click.command("stats")

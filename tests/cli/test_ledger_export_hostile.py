@@ -178,6 +178,12 @@ def test_since_as_a_date_or_a_duration(tmp_path: Path, since: str, count: int) -
 
 
 def test_an_unknown_playbook_exports_nothing_and_says_so(tmp_path: Path) -> None:
-    path = hostile_ledger(tmp_path / "ledger.sqlite3", ["a"])
+    """Reproduction: a typo in --playbook gave an empty export and exit 0 with nothing to
+    tell it from a playbook that never sent."""
+    path = hostile_ledger(tmp_path / "ledger.sqlite3", ["a", "b", "=c"])
     code, out, err = ledger_cli("export", "--playbook", "nope", "--state", str(path))
     assert code == 0 and out.splitlines() == [",".join(COLUMNS)] and "0 send(s)" in err
+    assert "no playbook named 'nope' has sends" in err and "=c, a, b" in err, err
+    # a known playbook with nothing in the window is not called unknown
+    code, _, err = ledger_cli("export", "--playbook", "a", "--since", "1s", "--state", str(path))
+    assert code == 0 and "0 send(s)" in err and "no playbook named" not in err
