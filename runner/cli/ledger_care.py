@@ -35,7 +35,7 @@ from runner.ledger.retention import (
 from runner.ledger.stats import ledger_stats
 from runner.ledger.store import Ledger
 from runner.playbook.amounts import NATIVE_UNITS
-from runner.playbook.durations import DurationError, parse_duration
+from runner.playbook.durations import DurationError, duration_text, parse_duration
 from runner.secrets import mask_secrets
 
 # a number and a unit: meant as a duration, whatever is wrong with it
@@ -339,7 +339,7 @@ def stats_command(older_than: float, output: str, state: Path | None) -> None:
     click.echo(f"  runs from {document['oldest_run'] or '-'} to {document['newest_run'] or '-'}")
     if stats.horizon:
         click.echo(f"  {stats.horizon.describe()}")
-    click.echo(f"  a prune --older-than {older_than / 86400:g}d:")
+    click.echo(f"  a prune --older-than {duration_text(older_than)}:")
     for line in stats.prune.lines():
         click.echo(f"    {line}")
     click.echo(f"    and free about {_mb(stats.prune_frees_bytes)}")

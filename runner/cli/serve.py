@@ -19,8 +19,8 @@ from runner.engine.config import default_config_path, load_config, retention_sec
 from runner.errors import UsageError
 from runner.ledger import LedgerError, default_ledger_path
 from runner.ledger.retention import DEFAULT_RETENTION
-from runner.playbook.durations import DurationError
-from runner.serve.audit import ServeAuditOptions, duration_text
+from runner.playbook.durations import DurationError, duration_text
+from runner.serve.audit import ServeAuditOptions
 from runner.serve.budget import DaemonLimits
 from runner.serve.engine_adapter import AuditSettings, LaunchOptions
 from runner.serve.http import HttpEndpoints

@@ -151,3 +151,13 @@ def test_backup_into_a_relative_path_and_the_copy_is_a_ledger(
     assert code == 0 and "checked sound" in out
     report = check_file(tmp_path / "copy.sqlite3")
     assert report.ok and report.runs == 2
+
+
+@pytest.mark.parametrize(("given", "shown"), [("30d", "30d"), ("1h30m", "90m"), ("36h", "36h")])
+def test_stats_names_the_prune_horizon_as_it_was_written(
+    tmp_path: Path, given: str, shown: str
+) -> None:
+    """Reproduction: `ledger stats --older-than 1h30m` said 'a prune --older-than 0.0625d'."""
+    path = old_ledger(tmp_path / "ledger.sqlite3", runs=2)
+    code, out, _ = ledger_cli("stats", "--older-than", given, "--state", str(path))
+    assert code == 0 and f"a prune --older-than {shown}:" in out, out
