@@ -65,8 +65,8 @@ class _LazyGroup(click.Group):
             where = f" ({error.filename})" if error.filename else ""
             click.echo(
                 mask_secrets(
-                    f"waiaas-run {ctx.invoked_subcommand or ''}: stopped by the system: "
-                    f"{error.strerror or error}{where}; its output is incomplete"
+                    f"waiaas-run {ctx.invoked_subcommand or ''}: stopped by a system error: "
+                    f"{error.strerror or error}{where}; what it printed may be incomplete"
                 ),
                 err=True,
             )

@@ -144,7 +144,7 @@ def test_an_output_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> No
         )
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
-    assert "No space left on device" in result.stderr and "incomplete" in result.stderr
+    assert "No space left on device" in result.stderr and "may be incomplete" in result.stderr
 
 
 @pytest.mark.parametrize(

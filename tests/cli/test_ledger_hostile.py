@@ -161,3 +161,30 @@ def test_stats_names_the_prune_horizon_as_it_was_written(
     path = old_ledger(tmp_path / "ledger.sqlite3", runs=2)
     code, out, _ = ledger_cli("stats", "--older-than", given, "--state", str(path))
     assert code == 0 and f"a prune --older-than {shown}:" in out, out
+
+
+def test_backup_to_a_name_near_the_file_systems_limit(tmp_path: Path) -> None:
+    """Reproduction: a DEST name of 250 bytes (the limit is 255) was refused, 'File name
+    too long': the temporary copy beside it was named after the whole DEST."""
+    path = old_ledger(tmp_path / "ledger.sqlite3", runs=2)
+    dest = tmp_path / ("b" * 250)
+    code, out, _ = ledger_cli("backup", str(dest), "--state", str(path))
+    assert code == 0 and check_file(dest).ok, out
+
+
+@pytest.mark.parametrize("kind", ["too-long", "symlink-loop"])
+def test_backup_to_a_path_the_system_refuses_is_a_usage_error(tmp_path: Path, kind: str) -> None:
+    """Reproduction: a DEST name over 255 bytes stopped with 'stopped by the system'
+    (exit 1); a DEST under a loop of symlinks ended in a traceback (RuntimeError)."""
+    path = old_ledger(tmp_path / "ledger.sqlite3", runs=2)
+    if kind == "too-long":
+        dest = tmp_path / ("c" * 256)
+    else:
+        (tmp_path / "a").symlink_to(tmp_path / "b")
+        (tmp_path / "b").symlink_to(tmp_path / "a")
+        dest = tmp_path / "a" / "copy.sqlite3"
+    code, _, err = ledger_cli("backup", str(dest), "--state", str(path))
+    assert code == 2 and "cannot write" in err, err
+    assert names(tmp_path) == sorted(
+        ["ledger.sqlite3", *(["a", "b"] if kind != "too-long" else [])]
+    )
