@@ -15,6 +15,7 @@ from runner.cli import main
 from runner.ledger import Ledger, LedgerError
 from runner.ledger.health import check_file
 from tests.cli.test_ledger_lifecycle import digest, ledger_cli, names, old_ledger
+from tests.cli.test_state_hostile import serve
 
 COMMANDS = [
     ("ledger", "prune", "--older-than", "1d"),
@@ -188,3 +189,12 @@ def test_backup_to_a_path_the_system_refuses_is_a_usage_error(tmp_path: Path, ki
     assert names(tmp_path) == sorted(
         ["ledger.sqlite3", *(["a", "b"] if kind != "too-long" else [])]
     )
+
+
+def test_serve_refuses_another_programs_database_untouched(tmp_path: Path) -> None:
+    path = another_programs_database(tmp_path / "contacts.db")
+    before = digest(path)
+    result = serve(tmp_path, path)
+    assert result.exit_code == 2, result.output
+    assert "not a waiaas-runner ledger" in result.output and "Traceback" not in result.output
+    assert digest(path) == before
