@@ -14,7 +14,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from typing import IO, Any
+from typing import IO, Any, TypeGuard
 
 from runner.client.models import to_token_units
 from runner.secrets import mask_secrets
@@ -71,7 +71,10 @@ def _record(row: sqlite3.Row, decimals_of: Decimals) -> dict[str, Any]:
     decimals = token.get("decimals") if isinstance(token, dict) else decimals_of(row["symbol"])
     raw = str(row["amount_raw"])
     amount = (
-        str(to_token_units(raw, decimals)) if isinstance(decimals, int) and raw.isdigit() else None
+        # positional, never "1E-15" (1000 wei); trailing zeros are already gone
+        format(to_token_units(raw, decimals), "f")
+        if _sane_decimals(decimals) and raw.isascii() and raw.isdigit()
+        else None
     )
     memo = request.get("memo") if isinstance(request, dict) else None
     record = {
@@ -103,6 +106,12 @@ def _record(row: sqlite3.Row, decimals_of: Decimals) -> dict[str, Any]:
 def _printable(text: str) -> str:
     # a lone surrogate (an escape in a request body) cannot be written as UTF-8
     return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _sane_decimals(decimals: object) -> TypeGuard[int]:
+    # a token's recorded decimals (JSON): an ERC-20's are a uint8; true, -5 or 10**6 are
+    # not decimals, and would print a wrong amount (or a million digits)
+    return type(decimals) is int and 0 <= decimals <= 255
 
 
 def _iso(moment: float | None) -> str | None:

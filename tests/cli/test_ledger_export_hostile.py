@@ -187,3 +187,51 @@ def test_an_unknown_playbook_exports_nothing_and_says_so(tmp_path: Path) -> None
     # a known playbook with nothing in the window is not called unknown
     code, _, err = ledger_cli("export", "--playbook", "a", "--since", "1s", "--state", str(path))
     assert code == 0 and "0 send(s)" in err and "no playbook named" not in err
+
+
+def amounts_ledger(path: Path, sends: list[tuple[str, str, object]]) -> Path:
+    """Sends of (amount_raw, symbol, the request's token decimals or None)."""
+    Ledger(path).close()
+    db = sqlite3.connect(path)
+    for number, (raw, symbol, decimals) in enumerate(sends):
+        body: dict[str, object] = {"amount": raw, "to": "0xabc", "type": "TRANSFER"}
+        if decimals is not None:
+            body["token"] = {"address": "0xtoken", "decimals": decimals}
+        db.execute(
+            "INSERT INTO sends (key, run_id, playbook, step_id, wallet_id, network, "
+            "to_address, amount_raw, symbol, request, state, tx_id, tx_status, note, "
+            "intended_at, updated_at) VALUES (?, 'r', 'pb', 's', 'w', 'ethereum-sepolia', "
+            "'0xabc', ?, ?, ?, 'accepted', ?, 'CONFIRMED', NULL, ?, ?)",
+            (f"k{number:03d}", raw, symbol, json.dumps(body), f"tx{number}", number, number),
+        )
+    db.commit()
+    db.close()
+    return path
+
+
+@pytest.mark.parametrize(
+    ("raw", "symbol", "decimals", "amount"),
+    [
+        ("1", "ETH", None, "0.000000000000000001"),  # was "1E-18"
+        ("1000", "ETH", None, "0.000000000000001"),  # was "1E-15"
+        ("10000000000000000000", "ETH", None, "10"),
+        ("0", "ETH", None, "0"),
+        ("1", "SOL", None, "0.000000001"),  # was "1E-9"
+        ("1500000", "USDC", 6, "1.5"),
+        ("5", "TKN", 0, "5"),
+        ("5", "TKN", True, ""),  # not decimals: unknown, never 0.5
+        ("5", "TKN", -5, ""),
+        ("5", "TKN", 10**6, ""),
+        ("5", "TKN", "6", ""),
+        ("5", "NOPE", None, ""),  # no built-in decimals
+    ],
+)
+def test_amounts_are_positional_and_only_from_real_decimals(
+    tmp_path: Path, raw: str, symbol: str, decimals: object, amount: str
+) -> None:
+    path = amounts_ledger(tmp_path / "ledger.sqlite3", [(raw, symbol, decimals)])
+    code, out, _ = ledger_cli("export", "--state", str(path))
+    row = next(csv.DictReader(io.StringIO(out, newline="")))
+    assert code == 0 and row["amount"] == amount and row["amount_raw"] == raw, row
+    code, out, _ = ledger_cli("export", "--format", "jsonl", "--state", str(path))
+    assert json.loads(out)["amount"] == (amount or None)
