@@ -185,7 +185,9 @@ def _backup_dest(ctx: click.Context, param: click.Parameter, value: str) -> Path
 @state_option
 def backup_command(dest: Path, state: Path | None) -> None:
     """Write a consistent copy of the ledger to DEST (a new file) while runs and serve go
-    on writing (SQLite's online backup), and check the copy in full."""
+    on writing (SQLite's online backup), and check the copy in full. DEST must not exist,
+    nor be the ledger or one of its journal files; its folder must exist. Not `-`: the
+    copy is a checked file, not a stream."""
     path = _existing(state)
     try:
         _read_only(path).close()  # a ledger, of this version or older, not damaged
