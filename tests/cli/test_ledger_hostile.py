@@ -198,3 +198,35 @@ def test_serve_refuses_another_programs_database_untouched(tmp_path: Path) -> No
     assert result.exit_code == 2, result.output
     assert "not a waiaas-runner ledger" in result.output and "Traceback" not in result.output
     assert digest(path) == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("stats",),
+        ("export",),
+        ("prune", "--older-than", "1d", "--dry-run"),
+        ("backup", "copy.sqlite3"),
+        ("check",),
+    ],
+    ids=" ".join,
+)
+def test_a_journal_beside_the_ledger_is_named_not_called_damage(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """Reproduction: with a file at LEDGER-journal (what `backup LEDGER-journal` used to
+    write), `ledger check` said DAMAGED with recovery advice and stats/export/dry-run said
+    'could not be written ... free disk space': a read-only open cannot roll a journal
+    back. A command that writes opens it once and the readers work again."""
+    path = old_ledger(tmp_path / "ledger.sqlite3", runs=3)
+    gc.collect()
+    journal = Path(f"{path}-journal")
+    journal.write_bytes(path.read_bytes())
+    code, output = invoke(tmp_path, ("ledger", *args), path)
+    assert code == 2 and "journal file beside it" in output, output
+    assert "DAMAGED" not in output and "disk space" not in output and ".recover" not in output
+    assert journal.exists() and not (tmp_path / "copy.sqlite3").exists()
+    assert CliRunner().invoke(main, ["history", "--state", str(path)]).exit_code == 0
+    assert not journal.exists()
+    code, output = invoke(tmp_path, ("ledger", *args), path)
+    assert code == 0, output
