@@ -183,6 +183,8 @@ def command(
             "keep it behind a firewall or an authenticating proxy",
             *http,
         )
+    if audit_every is None:
+        _warn_unused_audit_options(click.get_current_context())
     parts = [part.strip() for part in daemon_limits.split(",")]
     if len(parts) != 3 or not all(part.isascii() and part.isdigit() for part in parts):
         raise click.BadParameter(
@@ -242,6 +244,28 @@ def _retention(retain: str | None, config: Path | None) -> float | None:
     except UsageError as error:
         raise click.UsageError(str(error)) from None
     return retention_seconds(configured or DEFAULT_RETAIN)
+
+
+_AUDIT_OPTIONS = {
+    "audit_since": "--audit-since",
+    "audit_max_list_reads": "--audit-max-list-reads",
+    "audit_webhook": "--audit-webhook",
+    "audit_cancel_queued": "--audit-cancel-queued",
+}
+
+
+def _warn_unused_audit_options(ctx: click.Context) -> None:
+    """--audit-every off with audit options typed on the command line: say that they do
+    nothing (a webhook from $WAIAAS_AUDIT_WEBHOOK is not typed: no warning)."""
+    given = [
+        flag
+        for name, flag in _AUDIT_OPTIONS.items()
+        if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+    ]
+    if given:
+        logging.getLogger("runner.serve").warning(
+            "%s: no effect, the periodic audit is off (--audit-every off)", ", ".join(given)
+        )
 
 
 def _audit_window(every: float | None, since: float | None) -> float:

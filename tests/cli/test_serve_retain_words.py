@@ -48,3 +48,31 @@ def test_a_short_retention_names_the_default_window_in_durations(tmp_path: Path)
     flat = " ".join(output.split())
     assert "1d back (the default)" in flat and "retain: 1h" in flat, flat
     assert "--audit-every off" in flat and "86400s" not in flat
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (["--audit-since", "2d"], "--audit-since"),
+        (["--audit-webhook", "http://127.0.0.1:9/hook"], "--audit-webhook"),
+        (["--audit-cancel-queued"], "--audit-cancel-queued"),
+        (["--audit-max-list-reads", "3"], "--audit-max-list-reads"),
+    ],
+)
+def test_audit_options_with_the_audit_off_are_said_to_do_nothing(
+    tmp_path: Path, options: list[str], named: str
+) -> None:
+    code, output = serve(
+        tmp_path, "--state", str(tmp_path / "l.sqlite3"), "--audit-every", "off", *options
+    )
+    assert code == 2  # p.yaml is no playbook: nothing is served
+    assert f"{named}: no effect, the periodic audit is off" in output, output
+    assert "hook" not in output.replace("--audit-webhook", "")  # the URL is never quoted
+
+
+def test_a_webhook_from_the_environment_with_the_audit_off_is_not_warned_about(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WAIAAS_AUDIT_WEBHOOK", "http://127.0.0.1:9/hook")
+    _, output = serve(tmp_path, "--state", str(tmp_path / "l.sqlite3"), "--audit-every", "off")
+    assert "no effect" not in output
