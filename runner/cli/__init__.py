@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
 import logging
 import signal
@@ -56,6 +57,20 @@ class _LazyGroup(click.Group):
             if mask_secrets(message) == message:
                 raise
             raise click.UsageError(mask_secrets(message), error.ctx) from None
+        except OSError as error:
+            if error.errno == errno.EPIPE:
+                raise  # the reader went away (`| head`): click ends quietly with 1
+            # what no command turned into a message of its own, e.g. its output on a full
+            # disk (`ledger export > sends.csv`): one located line, never a traceback
+            where = f" ({error.filename})" if error.filename else ""
+            click.echo(
+                mask_secrets(
+                    f"waiaas-run {ctx.invoked_subcommand or ''}: stopped by a system error: "
+                    f"{error.strerror or error}{where}; what it printed may be incomplete"
+                ),
+                err=True,
+            )
+            sys.exit(1)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(_COMMANDS)

@@ -76,7 +76,14 @@ def listen_address(
     ctx: click.Context, param: click.Parameter, value: str | None
 ) -> tuple[str, int] | None:
     """Where serve listens; port 0 picks a free one."""
-    return None if value is None else _host_port(value, lowest_port=0)
+    if value is None:
+        return None
+    if "://" in value:  # what `status --http` takes: say what serve takes instead
+        example = value.split("://", 1)[1].split("/", 1)[0] or "127.0.0.1:9464"
+        raise click.BadParameter(
+            f"serve listens on HOST:PORT (or PORT), not a URL: write {example!r}, not {value!r}"
+        )
+    return _host_port(value, lowest_port=0)
 
 
 def status_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

@@ -14,6 +14,7 @@ import click
 
 from runner.cli._execution import positive_duration
 from runner.cli._ledger_option import open_ledger, state_option
+from runner.cli._numbers import WholeNumber
 from runner.client import RetryPolicy, WAIaaSClient
 from runner.engine.audit import AuditReport, AuditSettings, AuditSource, audit
 from runner.engine.connection import URL_ENV, checked_url, given_token, resolve_connection
@@ -53,7 +54,7 @@ _NO_RATE_LIMIT_WAITS = RetryPolicy(max_retry_after=0.0)
 )
 @click.option(
     "--max-list-reads",
-    type=click.IntRange(min=1),
+    type=WholeNumber(min=1),
     default=5,
     show_default=True,
     help="Transaction-list reads per session (100 transactions each; the daemon allows 10 "

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from runner.cli._ledger_option import open_ledger, state_option
+from runner.cli._numbers import WholeNumber
 from runner.ledger import SendIntent, default_ledger_path
 
 
@@ -42,7 +43,7 @@ def _not_created_yet(path: Path) -> bool:
 
 @click.command("history")
 @click.option("--playbook", help="Only this playbook (its name: field).")
-@click.option("--limit", type=click.IntRange(1, 10_000), default=20, show_default=True)
+@click.option("--limit", type=WholeNumber(1, 10_000), default=20, show_default=True)
 @click.option("--output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @state_option
 def command(playbook: str | None, limit: int, output: str, state: Path | None) -> None:

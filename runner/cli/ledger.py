@@ -18,6 +18,7 @@ from runner.cli.ledger_care import (
     vacuum_command,
 )
 from runner.ledger import default_ledger_path
+from runner.ledger.connection import journal_advice, leftover_journal
 from runner.ledger.health import check_file
 
 
@@ -45,6 +46,17 @@ def check(state: Path | None) -> None:
     if report.too_new:
         click.echo(
             f"{path}: not checked: {report.problems[0]}; check it with that version", err=True
+        )
+        sys.exit(2)
+    journal = leftover_journal(path)
+    if journal is not None and any("readonly" in problem for problem in report.problems):
+        click.echo(f"{path}: not checked: {journal_advice(path, journal)}", err=True)
+        sys.exit(2)
+    if report.not_a_ledger:
+        click.echo(
+            f"{path}: not a waiaas-runner ledger ({report.problems[0]}); give the ledger "
+            "with --state",
+            err=True,
         )
         sys.exit(2)
     click.echo(f"{path}: DAMAGED — {len(report.problems)} problem(s) found:", err=True)

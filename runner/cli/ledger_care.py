@@ -7,6 +7,7 @@ DEST that exists, a damaged ledger is a clear error (exit 2) and nothing is chan
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import sys
 import time
@@ -18,6 +19,7 @@ import click
 
 from runner.cli._execution import positive_duration
 from runner.cli._ledger_option import state_option
+from runner.cli._numbers import WholeNumber
 from runner.errors import exit_code_of
 from runner.ledger import LedgerError, default_ledger_path
 from runner.ledger.backup import backup
@@ -33,7 +35,11 @@ from runner.ledger.retention import (
 from runner.ledger.stats import ledger_stats
 from runner.ledger.store import Ledger
 from runner.playbook.amounts import NATIVE_UNITS
-from runner.playbook.durations import DurationError, parse_duration
+from runner.playbook.durations import DurationError, duration_text, parse_duration
+from runner.secrets import mask_secrets
+
+# a number and a unit: meant as a duration, whatever is wrong with it
+_DURATION_LIKE = re.compile(r"[0-9]+[a-z]+(?:[0-9]+[a-z]+)*")
 
 __all__ = ["backup_command", "export_command", "prune_command", "stats_command", "vacuum_command"]
 
@@ -51,14 +57,28 @@ def _existing(state: Path | None) -> Path:
 
 
 def _read_only(path: Path) -> sqlite3.Connection:
-    """A connection that can change nothing (dry runs, stats, export), checked on open."""
+    """A connection that can change nothing (dry runs, stats, export), checked on open:
+    every command opens the ledger this way first, so that a file that is not a ledger
+    (empty, another program's database), a newer runner's or a damaged one is refused
+    before anything is written."""
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as error:
+        raise failure(error, path, "opening it to read") from None
+    try:
         db.row_factory = sqlite3.Row
         check_newest(db)
     except sqlite3.Error as error:
+        db.close()
         raise failure(error, path, "opening it to read") from None
     return db
+
+
+def _writable(path: Path) -> sqlite3.Connection:
+    """A connection that writes, once the file was checked to be a ledger (read-only: a
+    file that is not one is never turned into one); its schema brought to this version."""
+    Ledger(path).close()
+    return connect(path)
 
 
 def _mb(size: int) -> str:
@@ -76,7 +96,7 @@ def _mb(size: int) -> str:
 @click.option("--dry-run", is_flag=True, help="Say what would be removed; change nothing.")
 @click.option(
     "--batch",
-    type=click.IntRange(1, 100_000),
+    type=WholeNumber(1, 100_000),
     default=DEFAULT_BATCH,
     show_default=True,
     help="Runs per write transaction (a live run waits at most one batch for the lock).",
@@ -92,11 +112,10 @@ def prune_command(older_than: float, dry_run: bool, batch: int, state: Path | No
     path = _existing(state)
     now = time.time()
     try:
-        if dry_run:
-            db = _read_only(path)
-        else:
-            Ledger(path).close()  # checked, and its schema brought to this version
-            db = connect(path)
+        db = _read_only(path)
+        if not dry_run:
+            db.close()
+            db = _writable(path)
     except LedgerError as error:
         _fail("prune", error)
     size_before = file_bytes(path)
@@ -123,8 +142,8 @@ def vacuum_command(state: Path | None) -> None:
     first, or let runs wait."""
     path = _existing(state)
     try:
-        Ledger(path).close()
-        db = connect(path)
+        _read_only(path).close()
+        db = _writable(path)
     except LedgerError as error:
         _fail("vacuum", error)
     size_before = file_bytes(path)
@@ -144,14 +163,34 @@ def vacuum_command(state: Path | None) -> None:
     )
 
 
+def _backup_dest(ctx: click.Context, param: click.Parameter, value: str) -> Path:
+    """DEST as typed: the forms a Path would silently turn into something else."""
+    if not value.strip():
+        raise click.BadParameter("it is empty: give the path of the copy to write")
+    if value == "-":
+        raise click.BadParameter(
+            "a backup is a file (checked in full before it gets its name), not a stream on "
+            "standard output: give the path of the copy to write"
+        )
+    if value.endswith(("/", "/.")):
+        raise click.BadParameter(
+            f"{value!r} names a folder: give the path of the copy to write, e.g. "
+            f"{value.rstrip('/.') or '.'}/ledger-copy.sqlite3"
+        )
+    return Path(value)
+
+
 @click.command("backup")
-@click.argument("dest", type=click.Path(path_type=Path))
+@click.argument("dest", callback=_backup_dest)
 @state_option
 def backup_command(dest: Path, state: Path | None) -> None:
     """Write a consistent copy of the ledger to DEST (a new file) while runs and serve go
-    on writing (SQLite's online backup), and check the copy in full."""
+    on writing (SQLite's online backup), and check the copy in full. DEST must not exist,
+    nor be the ledger or one of its journal files; its folder must exist. Not `-`: the
+    copy is a checked file, not a stream."""
     path = _existing(state)
     try:
+        _read_only(path).close()  # a ledger, of this version or older, not damaged
         result = backup(path, dest)
     except LedgerError as error:
         _fail("backup", error)
@@ -168,8 +207,9 @@ def _since(ctx: click.Context, param: click.Parameter, value: str | None) -> flo
         return None
     try:
         return time.time() - parse_duration(value).total_seconds()
-    except DurationError:
-        pass
+    except DurationError as error:
+        if _DURATION_LIKE.fullmatch(value.strip()):  # "400d": say what is wrong with it
+            raise click.BadParameter(f"{error}; give a date for longer") from None
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
@@ -216,11 +256,33 @@ def export_command(
         records = export_sends(db, decimals_of=_native_decimals, since=since, playbook=playbook)
         writer = write_csv if output_format == "csv" else write_jsonl
         count = writer(records, sys.stdout)
+        known = _playbooks_with_sends(db) if count == 0 and playbook is not None else None
     except sqlite3.Error as error:
         _fail("export", failure(error, path, "exporting its sends"))
     finally:
         db.close()
     click.echo(f"{count} send(s) exported", err=True)
+    if known is not None and playbook not in known:  # a typo is not "no sends"
+        listed = ", ".join(sorted(known)[:10]) or "none"
+        click.echo(
+            mask_secrets(
+                f"no playbook named {playbook!r} has sends in {path} (those that do: "
+                f"{listed}; --playbook takes the playbook's name: field)"
+            ),
+            err=True,
+        )
+
+
+def _playbooks_with_sends(db: sqlite3.Connection) -> set[str]:
+    # one step per playbook through the sends_by_playbook index, however many sends
+    return {
+        row[0]
+        for row in db.execute(
+            "WITH RECURSIVE names(name) AS (SELECT min(playbook) FROM sends UNION ALL "
+            "SELECT (SELECT min(playbook) FROM sends WHERE playbook > name) FROM names "
+            "WHERE name IS NOT NULL LIMIT 11) SELECT name FROM names WHERE name IS NOT NULL"
+        )
+    }
 
 
 @click.command("stats")
@@ -279,7 +341,7 @@ def stats_command(older_than: float, output: str, state: Path | None) -> None:
     click.echo(f"  runs from {document['oldest_run'] or '-'} to {document['newest_run'] or '-'}")
     if stats.horizon:
         click.echo(f"  {stats.horizon.describe()}")
-    click.echo(f"  a prune --older-than {older_than / 86400:g}d:")
+    click.echo(f"  a prune --older-than {duration_text(older_than)}:")
     for line in stats.prune.lines():
         click.echo(f"    {line}")
     click.echo(f"    and free about {_mb(stats.prune_frees_bytes)}")

@@ -14,11 +14,12 @@ import click
 
 from runner.cli._address import is_loopback, listen_address
 from runner.cli._execution import positive_duration
+from runner.cli._numbers import WholeNumber
 from runner.engine.config import default_config_path, load_config, retention_seconds
 from runner.errors import UsageError
 from runner.ledger import LedgerError, default_ledger_path
 from runner.ledger.retention import DEFAULT_RETENTION
-from runner.playbook.durations import DurationError
+from runner.playbook.durations import DurationError, duration_text
 from runner.serve.audit import ServeAuditOptions
 from runner.serve.budget import DaemonLimits
 from runner.serve.engine_adapter import AuditSettings, LaunchOptions
@@ -91,7 +92,7 @@ def audit_interval(ctx: click.Context, param: click.Parameter, value: str) -> fl
 )
 @click.option(
     "--max-concurrent-runs",
-    type=click.IntRange(min=1),
+    type=WholeNumber(min=1),
     default=64,
     show_default=True,
     help="Runs in progress at once; more wait their turn (their first request is late).",
@@ -121,7 +122,7 @@ def audit_interval(ctx: click.Context, param: click.Parameter, value: str) -> fl
 )
 @click.option(
     "--audit-max-list-reads",
-    type=click.IntRange(min=1),
+    type=WholeNumber(min=1),
     default=5,
     show_default=True,
     help="Transaction-list reads per session and audit (they share the daemon's 10 a "
@@ -143,7 +144,8 @@ def audit_interval(ctx: click.Context, param: click.Parameter, value: str) -> fl
     metavar="DURATION|never",
     help="Prune runs, steps, sends and slot records older than this while serving, in small "
     "batches (never an unsettled send, one of the last 24 h, or what --resume needs). "
-    f"Default: `retain:` of the runner config, else {DEFAULT_RETAIN}.",
+    f"never (or off): keep everything. Default: `retain:` of the runner config, else "
+    f"{DEFAULT_RETAIN}.",
 )
 @click.option(
     "--log-format",
@@ -181,6 +183,8 @@ def command(
             "keep it behind a firewall or an authenticating proxy",
             *http,
         )
+    if audit_every is None:
+        _warn_unused_audit_options(click.get_current_context())
     parts = [part.strip() for part in daemon_limits.split(",")]
     if len(parts) != 3 or not all(part.isascii() and part.isdigit() for part in parts):
         raise click.BadParameter(
@@ -199,9 +203,11 @@ def command(
         # retention may drop sends the audit still reads: their transactions would be
         # reported as foreign, and their doubles missed
         raise click.BadParameter(
-            f"the audit reads {audit_window:g}s back, longer than the ledger is kept "
-            f"(--retain / retain: {retain_seconds:g}s): keep the ledger at least as long as "
-            "the audit reads, or shorten --audit-since",
+            f"the audit reads {duration_text(audit_window)} back"
+            + (" (the default)" if audit_since is None else "")
+            + f", longer than the ledger is kept (--retain / retain: "
+            f"{duration_text(retain_seconds)}): keep the ledger at least as long as the "
+            "audit reads, shorten --audit-since, or turn the audit off (--audit-every off)",
             param_hint="--audit-since",
         )
     options = ServeOptions(
@@ -240,14 +246,36 @@ def _retention(retain: str | None, config: Path | None) -> float | None:
     return retention_seconds(configured or DEFAULT_RETAIN)
 
 
+_AUDIT_OPTIONS = {
+    "audit_since": "--audit-since",
+    "audit_max_list_reads": "--audit-max-list-reads",
+    "audit_webhook": "--audit-webhook",
+    "audit_cancel_queued": "--audit-cancel-queued",
+}
+
+
+def _warn_unused_audit_options(ctx: click.Context) -> None:
+    """--audit-every off with audit options typed on the command line: say that they do
+    nothing (a webhook from $WAIAAS_AUDIT_WEBHOOK is not typed: no warning)."""
+    given = [
+        flag
+        for name, flag in _AUDIT_OPTIONS.items()
+        if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+    ]
+    if given:
+        logging.getLogger("runner.serve").warning(
+            "%s: no effect, the periodic audit is off (--audit-every off)", ", ".join(given)
+        )
+
+
 def _audit_window(every: float | None, since: float | None) -> float:
     """How far back each audit reads: every transaction is read by at least one audit."""
     if since is None:
         return max(24 * 3600.0, 2 * (every or 0.0))
     if every is not None and since < every:
         raise click.BadParameter(
-            f"{since:g}s is shorter than --audit-every ({every:g}s): the transactions made "
-            "between two audits would never be read",
+            f"{duration_text(since)} is shorter than --audit-every ({duration_text(every)}): "
+            "the transactions made between two audits would never be read",
             param_hint="--audit-since",
         )
     return since

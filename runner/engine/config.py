@@ -56,10 +56,14 @@ class RunnerConfig(Model):
 NEVER = "never"
 
 
+# "off" as for --audit-every (in YAML quoted: unquoted it reads as a boolean)
+_NEVER_WORDS = {NEVER, "off"}
+
+
 def retention_seconds(text: str) -> float | None:
     """``--retain`` / ``retain:``: a positive duration in seconds, or None for "never";
     raises :class:`DurationError` (a located error in the config) otherwise."""
-    if text.strip().lower() == NEVER:
+    if text.strip().lower() in _NEVER_WORDS:
         return None
     seconds = parse_duration(text).total_seconds()
     if seconds <= 0:

@@ -37,7 +37,10 @@ def backup(source: Path, dest: Path) -> BackupResult:
     _check_dest(source, dest)
     started = time.perf_counter()
     try:
-        handle, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent)
+        # a short prefix: a DEST name near the file system's limit must still fit
+        handle, name = tempfile.mkstemp(
+            prefix=f".{dest.name[:24]}.", suffix=".partial", dir=dest.parent
+        )
     except OSError as error:
         raise LedgerError(f"cannot write {dest}: {error.strerror or error}") from None
     os.close(handle)
@@ -59,19 +62,35 @@ def backup(source: Path, dest: Path) -> BackupResult:
             raise LedgerError(f"cannot write {dest}: {error.strerror or error}") from None
     finally:
         for leftover in (partial, *_sidecars(partial)):
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, RuntimeError):
                 leftover.unlink()
     return BackupResult(dest, dest.stat().st_size, time.perf_counter() - started, report)
 
 
 def _check_dest(source: Path, dest: Path) -> None:
+    try:
+        _check_dest_path(source, dest)
+    except OSError as error:  # a name too long, no permission
+        raise LedgerError(f"cannot write {dest}: {error.strerror or error}") from None
+    except RuntimeError:  # Path.resolve() of a loop of symlinks (Python 3.11)
+        raise LedgerError(f"cannot write {dest}: a loop of symbolic links") from None
+
+
+def _check_dest_path(source: Path, dest: Path) -> None:
     if not source.is_file():
         raise LedgerError(f"no ledger at {source} (nothing to back up)")
     if dest.is_dir():
         raise LedgerError(f"{dest} is a directory: give the path of the copy to write")
+    with contextlib.suppress(OSError, RuntimeError):
+        if dest.resolve() in {*_sidecars(source.absolute()), *_sidecars(source.resolve())}:
+            # SQLite takes a file there for the ledger's journal (or WAL): the next open
+            # "rolls it back" and deletes it, and until then readers call the ledger damaged
+            raise LedgerError(
+                f"{dest} is the name of the ledger's own journal file: choose another name"
+            )
     if dest.exists() or dest.is_symlink():
         raise LedgerError(f"{dest} exists: a backup never overwrites a file; choose a new name")
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError, RuntimeError):
         if dest.resolve() == source.resolve():
             raise LedgerError(f"{dest} is the ledger itself")
     parent = dest.parent

@@ -15,7 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from runner.lazy import lazy_module
-from runner.ledger.health import SCHEMA_VERSION, SchemaMismatch, SchemaTooNew
+from runner.ledger.health import (
+    SCHEMA_VERSION,
+    SchemaMismatch,
+    SchemaTooNew,
+    refuse_a_foreign_database,
+)
 from runner.ledger.horizon import HORIZON_SCHEMA
 from runner.ledger.records import LedgerBusy, LedgerDamaged, LedgerError, LedgerWriteFailed
 
@@ -24,7 +29,14 @@ if TYPE_CHECKING:
 else:
     tenacity = lazy_module("tenacity")
 
-__all__ = ["BUSY_TIMEOUT", "SCHEMA_VERSION", "connect", "failure"]
+__all__ = [
+    "BUSY_TIMEOUT",
+    "SCHEMA_VERSION",
+    "connect",
+    "failure",
+    "journal_advice",
+    "leftover_journal",
+]
 
 # How long a write waits for another process's write before giving up.
 BUSY_TIMEOUT = 30.0
@@ -142,6 +154,7 @@ def _open(path: Path) -> sqlite3.Connection:
         db.row_factory = sqlite3.Row
         # damage in a page is reported when the page is read, not turned into odd rows
         db.execute("PRAGMA cell_size_check=ON")
+        refuse_a_foreign_database(db)  # before anything below writes to its header
         if db.execute("PRAGMA page_count").fetchone()[0] == 0:
             # pruned space goes back to the file system (`ledger prune`); it only takes on a
             # new file (an older ledger gets it from `ledger vacuum`), and set on an existing
@@ -207,9 +220,31 @@ def failure(error: sqlite3.Error, path: Path, doing: str) -> LedgerError:
             f"the ledger {path} stayed locked by another process for {BUSY_TIMEOUT:g}s "
             f"while {doing}; nothing was changed. Try again once the other run is done"
         )
+    if kind == "SQLITE_READONLY" and (journal := leftover_journal(path)) is not None:
+        return LedgerError(journal_advice(path, journal))
     if kind in {"SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_CANTOPEN"}:
         return LedgerWriteFailed(
             f"the ledger {path} could not be written while {doing} ({reason}): free disk "
             "space or fix the file's permissions; nothing more is sent until it can be written"
         )
     return LedgerError(f"the ledger {path} failed while {doing}: {reason}")
+
+
+def leftover_journal(path: Path) -> Path | None:
+    """A rollback journal beside the ledger: SQLite must roll it back before anyone reads,
+    which a read-only open cannot do (it fails with "attempt to write a readonly database")."""
+    journal = path.with_name(path.name + "-journal")
+    try:
+        return journal if journal.stat().st_size > 0 else None
+    except OSError:
+        return None
+
+
+def journal_advice(path: Path, journal: Path) -> str:
+    return (
+        f"the ledger {path} has a journal file beside it, {journal} (an interrupted write, "
+        "or a file put there by mistake), which a command that only reads cannot roll back; "
+        "nothing was changed. If you put that file there, move it away; otherwise let a "
+        f"command that writes open the ledger once (`waiaas-run history --state {path}`), "
+        "then try again"
+    )

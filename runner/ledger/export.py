@@ -14,7 +14,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from typing import IO, Any
+from typing import IO, Any, TypeGuard
 
 from runner.client.models import to_token_units
 from runner.secrets import mask_secrets
@@ -40,7 +40,8 @@ COLUMNS = (
     "updated_at",
 )
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# and their full-width forms, which some spreadsheets read as the same operators
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 Decimals = Callable[[str], int | None]  # a native symbol's decimals, None when unknown
 
@@ -70,10 +71,13 @@ def _record(row: sqlite3.Row, decimals_of: Decimals) -> dict[str, Any]:
     decimals = token.get("decimals") if isinstance(token, dict) else decimals_of(row["symbol"])
     raw = str(row["amount_raw"])
     amount = (
-        str(to_token_units(raw, decimals)) if isinstance(decimals, int) and raw.isdigit() else None
+        # positional, never "1E-15" (1000 wei); trailing zeros are already gone
+        format(to_token_units(raw, decimals), "f")
+        if _sane_decimals(decimals) and raw.isascii() and raw.isdigit()
+        else None
     )
     memo = request.get("memo") if isinstance(request, dict) else None
-    return {
+    record = {
         "run_id": row["run_id"],
         "playbook": row["playbook"],
         "step": row["step_id"],
@@ -83,14 +87,31 @@ def _record(row: sqlite3.Row, decimals_of: Decimals) -> dict[str, Any]:
         "amount": amount,
         "amount_raw": raw,
         "symbol": row["symbol"],
-        "memo": None if memo is None else mask_secrets(str(memo)),
+        "memo": None if memo is None else str(memo),
         "state": row["state"],
         "tx_id": row["tx_id"],
         "tx_status": row["tx_status"],
-        "note": None if row["note"] is None else mask_secrets(row["note"]),
+        "note": row["note"],
         "intended_at": _iso(row["intended_at"]),
         "updated_at": _iso(row["updated_at"]),
     }
+    # every text masked, not only the free ones: a token pasted into a wallet name, a
+    # recipient or a step id must not leave in an export either
+    return {
+        column: _printable(mask_secrets(value)) if isinstance(value, str) else value
+        for column, value in record.items()
+    }
+
+
+def _printable(text: str) -> str:
+    # a lone surrogate (an escape in a request body) cannot be written as UTF-8
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _sane_decimals(decimals: object) -> TypeGuard[int]:
+    # a token's recorded decimals (JSON): an ERC-20's are a uint8; true, -5 or 10**6 are
+    # not decimals, and would print a wrong amount (or a million digits)
+    return type(decimals) is int and 0 <= decimals <= 255
 
 
 def _iso(moment: float | None) -> str | None:
@@ -105,7 +126,8 @@ def safe_cell(value: object) -> str:
     if value is None:
         return ""
     text = str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    # a spreadsheet may skip leading blanks before it looks for a formula (" =1+1")
+    return "'" + text if text.lstrip(" \u00a0\u3000").startswith(_FORMULA_STARTS) else text
 
 
 def write_csv(records: Iterator[dict[str, Any]], out: IO[str]) -> int:

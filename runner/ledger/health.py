@@ -18,7 +18,15 @@ from pathlib import Path
 
 from runner.ledger.records import SendState
 
-__all__ = ["NEWEST_ROWS", "LedgerReport", "check_everything", "check_file", "check_newest"]
+__all__ = [
+    "NEWEST_ROWS",
+    "LedgerReport",
+    "NotALedger",
+    "check_everything",
+    "check_file",
+    "check_newest",
+    "refuse_a_foreign_database",
+]
 
 NEWEST_ROWS = 200
 
@@ -27,6 +35,9 @@ _COLUMNS = {
     "steps": {"run_id", "step_id", "status", "output", "error", "started_at", "finished_at"},
     "sends": {"key", "run_id", "playbook", "step_id", "request", "state", "tx_id", "amount_raw"},
 }
+
+# Every table a ledger of any version holds (serve's own ones included).
+_LEDGER_TABLES = {"runs", "steps", "sends", "pruned", "slots", "audit_findings"}
 
 # Each b-tree of the schema, read from its newest end: (what, query).
 _NEWEST = [
@@ -74,8 +85,32 @@ class SchemaMismatch(sqlite3.DatabaseError):
     """The file is an SQLite database, but not a ledger (or a damaged schema)."""
 
 
+class NotALedger(SchemaMismatch):
+    """The file is an SQLite database without any ledger in it (empty, or another
+    program's): not damaged, just not a ledger."""
+
+
 class SchemaTooNew(sqlite3.DatabaseError):
     """The ledger was written by a newer runner: this one must not read or write it."""
+
+
+def refuse_a_foreign_database(db: sqlite3.Connection) -> set[str]:
+    """Raise :class:`SchemaMismatch` for an SQLite file that holds tables but no ledger
+    (another program's database given as ``--state``): opening it as a ledger would add
+    the ledger's tables to it and switch it to WAL. A file without any table (new, or
+    empty) may become a ledger; a ledger of any version has its ``runs`` table (serve's
+    slot and audit records may be written into a new file first). Returns the tables it
+    holds."""
+    tables = {
+        row[0]
+        for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        )
+    }
+    if tables and not tables & _LEDGER_TABLES:
+        listed = ", ".join(sorted(tables)[:5]) + (", …" if len(tables) > 5 else "")
+        raise NotALedger(f"it holds other tables ({listed}) and none of a ledger's")
+    return tables
 
 
 def check_newest(db: sqlite3.Connection, rows: int | None = None) -> None:
@@ -89,8 +124,13 @@ def check_newest(db: sqlite3.Connection, rows: int | None = None) -> None:
             f"knows up to version {SCHEMA_VERSION}"
         )
     rows = rows or NEWEST_ROWS
+    tables = refuse_a_foreign_database(db)
     for table, needed in _COLUMNS.items():
         have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if not tables:
+            raise NotALedger("it is empty: no table at all")
+        if not have:
+            raise SchemaMismatch(f"it has no {table} table")
         if not needed <= have:
             raise SchemaMismatch(f"table {table} lacks {', '.join(sorted(needed - have))}")
     for _, query in _NEWEST:
@@ -105,6 +145,7 @@ class LedgerReport:
     sends: int
     problems: list[str]
     too_new: bool = False  # written by a newer runner: not damaged, just not ours to judge
+    not_a_ledger: bool = False  # empty, or another program's database: nothing to judge
 
     @property
     def ok(self) -> bool:
@@ -122,6 +163,8 @@ def check_file(path: Path) -> LedgerReport:
         return check_everything(db)
     except SchemaTooNew as error:
         return LedgerReport(0, 0, [str(error)], too_new=True)
+    except NotALedger as error:
+        return LedgerReport(0, 0, [str(error)], not_a_ledger=True)
     except sqlite3.Error as error:
         return LedgerReport(0, 0, [str(error)])
     finally:
@@ -137,7 +180,7 @@ def check_everything(db: sqlite3.Connection, limit: int = 50) -> LedgerReport:
         return LedgerReport(0, 0, problems)
     try:
         check_newest(db, rows=1)
-    except SchemaTooNew:
+    except (SchemaTooNew, NotALedger):
         raise
     except sqlite3.DatabaseError as error:
         return LedgerReport(0, 0, [str(error)])

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from runner.errors import RunnerError
 
-__all__ = ["DurationError", "parse_duration", "seconds_of"]
+__all__ = ["DurationError", "duration_text", "parse_duration", "seconds_of"]
 
 # [0-9], not \d: \d also matches Arabic-Indic, full-width and other digits
 _PART = re.compile(r"([0-9]+)(ms|d|h|m|s)")
@@ -46,3 +46,11 @@ def seconds_of(delta: timedelta) -> Decimal:
     if delta.microseconds:
         seconds += Decimal(delta.microseconds).scaleb(-6)
     return seconds
+
+
+def duration_text(seconds: float) -> str:
+    """Seconds as a person writes them: 86400 -> "1d", 5400 -> "90m"."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"

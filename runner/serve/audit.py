@@ -31,6 +31,7 @@ from runner.client import RetryPolicy, WAIaaSClient
 from runner.ledger import LedgerError
 from runner.ledger.audit import FindingKind
 from runner.ledger.audit_log import AuditLog, Identity, Known
+from runner.playbook.durations import duration_text
 from runner.serve.engine_adapter import (
     AuditReport,
     AuditSettings,
@@ -58,13 +59,6 @@ class ServeAuditOptions:
     every: float | None = 3600.0  # seconds between audits; None: off
     settings: AuditSettings = field(default_factory=AuditSettings)
     webhook: str | None = None  # where each new finding is posted
-
-
-def duration_text(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds / size:g}{unit}"
-    return f"{seconds:g}s"
 
 
 class ServeAudit:

@@ -47,7 +47,7 @@ class HttpEndpoints:
             self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
         log.info(
             "http endpoints on http://%s:%d (/ status page, /metrics, /status, /-/ready)",
-            self.host,
+            f"[{self.host}]" if ":" in self.host else self.host,  # a URL one can open
             self.port,
         )
 

@@ -60,7 +60,7 @@ def test_opening_waits_while_another_process_creates_the_file(tmp_path: Path) ->
     path = tmp_path / "ledger.sqlite3"
     creator = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     creator.execute("BEGIN IMMEDIATE")
-    creator.execute("CREATE TABLE made_first (x)")
+    creator.execute(connection._SCHEMA[0])  # another runner creating the ledger: runs first
     releasing = threading.Timer(0.2, lambda: creator.execute("COMMIT"))
     releasing.start()
     started = time.monotonic()
