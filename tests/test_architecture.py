@@ -18,10 +18,11 @@ PACKAGE = ROOT / "runner"
 # top; the engine below it; the playbook language, the ledger and the client below that.
 ALLOWED: dict[str, set[str]] = {
     "cli": {"cli", "serve", "engine", "playbook", "ledger", "client", "sandbox", "scenario"}
-    | {"errors", "secrets", "version", "addresses", "lazy"},
+    | {"errors", "secrets", "version", "addresses", "lazy", "timestamps"},
     # serve mode sits between the CLI and the engine (it reaches the engine through
     # runner/serve/engine_adapter.py only)
     "serve": {
+        "timestamps",
         "addresses",
         "lazy",
         "serve",
@@ -35,8 +36,9 @@ ALLOWED: dict[str, set[str]] = {
     # scenario tests run playbooks through the engine against an in-process sandbox
     "scenario": {"scenario", "engine", "playbook", "sandbox", "client", "errors", "secrets"}
     | {"addresses"},
-    "engine": {"addresses", "lazy", "engine", "playbook", "ledger", "client", "errors", "secrets"},
-    "ledger": {"addresses", "lazy", "ledger", "client", "errors", "secrets"},
+    "engine": {"addresses", "lazy", "engine", "playbook", "ledger", "client", "errors", "secrets"}
+    | {"timestamps"},
+    "ledger": {"addresses", "lazy", "ledger", "client", "errors", "secrets", "timestamps"},
     "playbook": {"playbook", "errors", "secrets", "addresses", "lazy"},
     # the shared comparison rule and lazy third-party imports: standard library only
     "client": {"client", "addresses", "lazy"},
@@ -45,6 +47,7 @@ ALLOWED: dict[str, set[str]] = {
     "secrets": set(),
     "addresses": set(),
     "lazy": set(),
+    "timestamps": set(),
     "version": set(),
     "main": {"cli"},
 }

@@ -34,6 +34,7 @@ from runner.ledger.audit import (
 from runner.ledger.reconcile import created_within
 from runner.playbook import Playbook
 from runner.secrets import mask_secrets
+from runner.timestamps import iso_utc
 
 __all__ = [
     "LIST_PAGE",
@@ -43,14 +44,9 @@ __all__ = [
     "CancelOutcome",
     "WalletAudit",
     "audit",
-    "iso",
 ]
 
 LIST_PAGE = 100  # the daemon's largest page
-
-
-def iso(moment: float | None) -> str | None:
-    return None if moment is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))
 
 
 @dataclass(frozen=True)
@@ -120,8 +116,8 @@ class AuditReport:
     def to_json(self) -> dict[str, Any]:
         cancelled = {c.tx_id: c for c in self.cancels}
         return {
-            "audited_at": iso(self.audited_at),
-            "since": iso(self.since),
+            "audited_at": iso_utc(self.audited_at),
+            "since": iso_utc(self.since),
             "complete": self.complete,
             "exit_code": int(self.exit_code),
             "wallets": [
@@ -174,7 +170,7 @@ def finding_json(
         "send_key": finding.send_key,
         "status": finding.status,
         "summary": finding.summary,
-        "found_at": iso(found_at),
+        "found_at": iso_utc(found_at),
         "queued": finding.queued,
         "cancelled": None if cancel is None else cancel.cancelled,
     }
@@ -297,7 +293,7 @@ async def _read_list(wallet: _Wallet, since: float) -> None:
         if not wallet.allowance.take():
             audit_of.complete = False
             audit_of.problem = (
-                f"the list reads of this session ran out before reaching {iso(since)} "
+                f"the list reads of this session ran out before reaching {iso_utc(since)} "
                 f"({LIST_PAGE} transactions a read); allow more list reads (--max-list-reads; "
                 "serve: --audit-max-list-reads) or a shorter --since"
             )

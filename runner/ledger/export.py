@@ -12,12 +12,12 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
-import time
 from collections.abc import Callable, Iterator
 from typing import IO, Any, TypeGuard
 
 from runner.client.models import to_token_units
 from runner.secrets import mask_secrets
+from runner.timestamps import iso_utc
 
 __all__ = ["COLUMNS", "export_sends", "safe_cell", "write_csv", "write_jsonl"]
 
@@ -92,8 +92,8 @@ def _record(row: sqlite3.Row, decimals_of: Decimals) -> dict[str, Any]:
         "tx_id": row["tx_id"],
         "tx_status": row["tx_status"],
         "note": row["note"],
-        "intended_at": _iso(row["intended_at"]),
-        "updated_at": _iso(row["updated_at"]),
+        "intended_at": iso_utc(row["intended_at"], millis=True),
+        "updated_at": iso_utc(row["updated_at"], millis=True),
     }
     # every text masked, not only the free ones: a token pasted into a wallet name, a
     # recipient or a step id must not leave in an export either
@@ -112,13 +112,6 @@ def _sane_decimals(decimals: object) -> TypeGuard[int]:
     # a token's recorded decimals (JSON): an ERC-20's are a uint8; true, -5 or 10**6 are
     # not decimals, and would print a wrong amount (or a million digits)
     return type(decimals) is int and 0 <= decimals <= 255
-
-
-def _iso(moment: float | None) -> str | None:
-    if moment is None:
-        return None
-    whole = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment))
-    return f"{whole}.{int(moment * 1000) % 1000:03d}Z"
 
 
 def safe_cell(value: object) -> str:

@@ -30,6 +30,7 @@ from typing import TypeVar
 
 from runner.client.models import TransactionStatus
 from runner.ledger.horizon import advance_horizon
+from runner.timestamps import iso_utc
 
 __all__ = [
     "DAILY_CAP_WINDOW",
@@ -105,7 +106,7 @@ class PruneReport:
         """What was removed and what was kept, and why, for a person."""
         verb = "would remove" if self.dry_run else "removed"
         removed = ", ".join(f"{self.removed[name]} {name}" for name in _TABLES)
-        lines = [f"{verb}: {removed} (older than {_iso(self.before)})"]
+        lines = [f"{verb}: {removed} (older than {iso_utc(self.before)})"]
         if self.kept:
             lines.append("kept although older:")
             lines.extend(
@@ -129,10 +130,6 @@ class PruneReport:
 
 _TABLES = ("runs", "steps", "sends", "slots")
 _SLOT_REASONS = {"latest_slot", "run_kept"}
-
-
-def _iso(moment: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))
 
 
 def file_bytes(path: Path) -> int:

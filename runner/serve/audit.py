@@ -39,9 +39,9 @@ from runner.serve.engine_adapter import (
     WebhookError,
     audit,
     finding_json,
-    iso,
     post_event,
 )
+from runner.timestamps import iso_utc
 
 __all__ = ["ServeAudit", "ServeAuditOptions", "duration_text", "render_audit"]
 
@@ -258,7 +258,7 @@ class ServeAudit:
             "enabled": self.enabled,
             "every": None if every is None else duration_text(every),
             "since": duration_text(self.options.settings.since),
-            "last_audit_at": None if report is None else iso(report.audited_at),
+            "last_audit_at": None if report is None else iso_utc(report.audited_at),
             "complete": None if report is None else report.complete,
             "findings": [],
             "unsettled": [],

@@ -22,7 +22,6 @@ from runner.engine.audit import (
     AuditSource,
     audit,
     finding_json,
-    iso,
 )
 from runner.engine.launch import Connection, LaunchOptions, launch, resolve_connection
 from runner.engine.results import RunResult, StepResult, StepStatus
@@ -43,7 +42,6 @@ __all__ = [
     "audit",
     "connection_for",
     "finding_json",
-    "iso",
     "post_event",
     "run_for_slot",
 ]

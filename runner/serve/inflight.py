@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 from runner.ledger import AWAITING_APPROVAL, Ledger
+from runner.timestamps import iso_utc
 
 __all__ = ["sends_in_flight"]
-
-
-def _iso(moment: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))
 
 
 def sends_in_flight(
@@ -37,7 +33,7 @@ def sends_in_flight(
             "tx_status": send.tx_status,
             "waiting_for": "approval" if send.note == AWAITING_APPROVAL else None,
             "daemon_url": daemon_of(send.playbook),
-            "intended_at": _iso(send.intended_at),
+            "intended_at": iso_utc(send.intended_at),
         }
         for send in ledger.sends_going()
     ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -13,16 +12,9 @@ from runner.serve.audit import render_audit
 from runner.serve.catalog import Catalog
 from runner.serve.inflight import sends_in_flight
 from runner.serve.triggers import build_trigger, describe, next_slots
+from runner.timestamps import iso_utc
 
 __all__ = ["ledger_status", "render_status", "serve_status"]
-
-
-def _iso(moment: float | datetime | None) -> str | None:
-    if moment is None:
-        return None
-    if isinstance(moment, datetime):
-        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))
 
 
 def _needing_a_person(ledger: Ledger) -> list[dict[str, Any]]:
@@ -44,9 +36,9 @@ def serve_status(serve: Any) -> dict[str, Any]:
                 "schedule": describe(entry.schedule),
                 "missed": entry.schedule.missed,
                 "overlap": entry.schedule.overlap,
-                "next_fire": _iso(serve.next_fire(name)),
-                "running": _iso(state.running_slot),
-                "queued": _iso(state.queued),
+                "next_fire": iso_utc(serve.next_fire(name)),
+                "running": iso_utc(state.running_slot),
+                "queued": iso_utc(state.queued),
                 "removed": state.removed,
                 "last": state.last or _last_from_ledger(serve.slot_log, name),
             }
@@ -54,7 +46,7 @@ def serve_status(serve: Any) -> dict[str, Any]:
     counters = serve.budget.counters
     return {
         "serve": {
-            "started_at": _iso(serve.started_at),
+            "started_at": iso_utc(serve.started_at),
             "ledger": str(serve.options.state),
             "stopping": serve.stopping,
             "requests": counters.requests,
@@ -65,7 +57,7 @@ def serve_status(serve: Any) -> dict[str, Any]:
             "sessions": [
                 {
                     "url": session.url,
-                    "expires_at": _iso(session.expires_at) if session.expires_at else None,
+                    "expires_at": iso_utc(session.expires_at) if session.expires_at else None,
                     "renewal_error": session.renewal_error,
                     "token_refused": session.transport.refused,
                 }
@@ -94,7 +86,7 @@ def _last_from_ledger(slots: SlotLog, name: str) -> dict[str, Any]:
         return {}
     return {
         "run_id": latest.run_id,
-        "slot": _iso(latest.slot),
+        "slot": iso_utc(latest.slot),
         "outcome": latest.outcome,
         "reason": latest.reason,
         "finished_at": latest.finished_at,
@@ -119,7 +111,7 @@ def ledger_status(
                 "schedule": describe(entry.schedule),
                 "missed": entry.schedule.missed,
                 "overlap": entry.schedule.overlap,
-                "next_fire": _iso(upcoming[0]) if upcoming else None,
+                "next_fire": iso_utc(upcoming[0]) if upcoming else None,
             }
         book["last"] = _last_from_ledger(slots, name)
         playbooks.append(book)
